@@ -1,0 +1,261 @@
+"""`python -m simulator`: race, check, tracks, drivers, camera, bench.
+
+Exit status: 0 for a race that ran (finished, DNF or failed); 2 with one line on stderr
+for anything the user must fix (arguments, track, model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .params import SENSORS, TIMING_METHODS, RaceRules
+
+
+class UsageError(Exception):
+    """A problem the user fixes; printed as one line, exit status 2."""
+
+
+def format_time(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    ms = int(round(seconds * 1000))
+    return f"{ms // 60000}:{(ms // 1000) % 60:02d}.{ms % 1000:03d}"
+
+
+def _read_model(model_path: str, metadata_path: str | None) -> tuple[bytes, bytes]:
+    model = Path(model_path)
+    if not model.is_file():
+        raise UsageError(f"model file {model} does not exist")
+    meta = Path(metadata_path) if metadata_path else model.with_name("model_metadata.json")
+    if not meta.is_file():
+        raise UsageError(
+            f"metadata file {meta} does not exist; pass --metadata PATH/model_metadata.json"
+        )
+    return model.read_bytes(), meta.read_bytes()
+
+
+def _load_policy(args):
+    from .policy import ModelError, load_policy
+
+    onnx_bytes, meta = _read_model(args.model, args.metadata)
+    try:
+        return load_policy(onnx_bytes, meta)
+    except ModelError as exc:
+        raise UsageError(f"{exc.field}: {exc.message}") from None
+
+
+def _load_track(ref: str):
+    from .catalog import load_track
+    from .track import TrackError
+
+    try:
+        return load_track(ref)
+    except TrackError as exc:
+        raise UsageError(f"track: {exc}") from None
+
+
+def cmd_race(args) -> int:
+    from .race import RaceSetupError, run_time_trial
+    from .replay import write_replay
+
+    try:
+        rules = RaceRules(
+            laps=args.laps,
+            timing_method=args.timing,
+            off_track_penalty_s=args.penalty,
+            time_cap_s=args.time_cap,
+            allowed_sensors=tuple(args.sensors.split(",")) if args.sensors else SENSORS,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    track = _load_track(args.track)
+    policy = _load_policy(args)
+
+    on_progress = None
+    if args.progress:
+        def on_progress(lap: int, laps: int, time_s: float) -> None:
+            print(json.dumps({"type": "progress", "lap": lap, "laps": laps, "time_s": round(time_s, 3)}),
+                  file=sys.stderr, flush=True)
+
+    try:
+        result = run_time_trial(policy, track, rules, on_progress=on_progress)
+    except RaceSetupError as exc:
+        raise UsageError(str(exc)) from None
+    if args.replay:
+        write_replay(args.replay, result, track, args.track)
+    if args.json:
+        print(json.dumps(result.to_dict()))
+        return 0
+    print(f"Track        {track.name} ({track.length_m:.2f} m)")
+    print(f"Model        {Path(args.model).name} (sha256 {result.model_sha256[:12]})")
+    if result.status == "finished":
+        print(f"Status       FINISHED  {format_time(result.official_time_s)} ({rules.timing_method})")
+    elif result.status == "dnf":
+        print(f"Status       DNF at the time cap: {result.laps_completed} laps + {result.progress:.1%}")
+    else:
+        print(f"Status       FAILED: {result.error}")
+    for k, t in enumerate(result.lap_times_s, 1):
+        print(f"Lap {k:<8} {format_time(t)}")
+    print(f"Total time   {format_time(result.total_time_s)}  best lap {format_time(result.best_lap_s)}"
+          f"  average {format_time(result.avg_lap_s)}")
+    print(f"Off track    {result.off_track_count}  wrong way {result.wrong_way_count}"
+          f"  penalties {result.penalty_s:.3f} s")
+    print(f"Steps        {result.steps}  trajectory sha256 {result.trajectory_sha256}")
+    print(f"Versions     simulator {result.simulator_version}, onnxruntime "
+          f"{result.onnxruntime_version}, numpy {result.numpy_version}")
+    if args.replay:
+        print(f"Replay       {args.replay}")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .policy import ModelError, check_model
+
+    onnx_bytes, meta = _read_model(args.model, args.metadata)
+    try:
+        info = check_model(onnx_bytes, meta)
+    except ModelError as exc:
+        if args.json:
+            print(json.dumps({"ok": False, "field": exc.field, "error": exc.message}))
+        print(f"{exc.field}: {exc.message}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({"ok": True, **info.to_dict()}))
+    else:
+        print(f"OK  {Path(args.model).name}: {', '.join(info.sensors)}, {info.action_space_type}"
+              f" ({info.n_actions} outputs), {info.size_bytes} bytes, "
+              f"{info.trial_inference_ms:.2f} ms per inference, sha256 {info.sha256}")
+    return 0
+
+
+def cmd_tracks(args) -> int:
+    from .catalog import list_tracks, load_track
+
+    rows = []
+    for info in list_tracks():
+        t = load_track(info.slug)
+        rows.append({"slug": info.slug, "name": info.name, "length_m": round(t.length_m, 2),
+                     "width_m": round(float(t.width_m.mean()), 3), "difficulty": info.difficulty,
+                     "description": info.description})
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    if not rows:
+        print("no shipped tracks found (run: python -m simulator.trackgen)")
+        return 0
+    print(f"{'slug':<20} {'name':<26} {'length':>8} {'width':>7}")
+    for r in rows:
+        print(f"{r['slug']:<20} {r['name']:<26} {r['length_m']:>6.2f} m {r['width_m']:>5.2f} m")
+    return 0
+
+
+def cmd_drivers(args) -> int:
+    from .drivers import write_drivers
+
+    for folder in write_drivers(args.out):
+        print(folder)
+    return 0
+
+
+def cmd_camera(args) -> int:
+    from PIL import Image
+
+    from .params import SimParams
+    from .race import build_sensors, start_state
+
+    if not 0.0 <= args.at < 1.0:
+        raise UsageError("--at is a fraction of the lap: 0 <= AT < 1")
+    track = _load_track(args.track)
+    params = SimParams()
+    camera = build_sensors(track, params, ("FRONT_FACING_CAMERA",))["FRONT_FACING_CAMERA"]
+    car = start_state(track, args.at * track.length_m)
+    img = Image.fromarray(camera.render(car).copy(), mode="L")
+    if args.scale > 1:
+        img = img.resize((img.width * args.scale, img.height * args.scale), Image.NEAREST)
+    img.save(args.out)
+    print(args.out)
+    if args.map:
+        from .render import render_map
+
+        map_path = args.map if args.map != "auto" else str(Path(args.out).with_name(Path(args.out).stem + "-map.png"))
+        render_map(track, size_px=800, car=car).save(map_path)
+        print(map_path)
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .bench import run_bench
+
+    report = run_bench(quick=args.quick, log=lambda m: print(m, file=sys.stderr, flush=True))
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for p in report["policies"]:
+            print(f"{p['name']:<12} step {p['step_us']:9.1f} us  inference {p['inference_us']:9.1f} us"
+                  f"  ratio {p['ratio']:5.2f}  3-lap trial {p['trial_3laps_ms']:8.1f} ms")
+        for k, v in report.items():
+            if k != "policies":
+                print(f"{k}: {v}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m simulator",
+        description="The official race simulator: local time trials identical to the league's.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    r = sub.add_parser("race", help="run an official time trial", description="Run an official time trial.")
+    r.add_argument("model", help="the policy, model.onnx")
+    r.add_argument("--metadata", help="model_metadata.json (default: next to the model)")
+    r.add_argument("--track", required=True, help="a shipped track slug or a DeepRacer .npy file")
+    r.add_argument("--laps", type=int, default=3, help="laps to finish (default 3)")
+    r.add_argument("--timing", default="TOTAL_TIME", choices=TIMING_METHODS, help="timing method")
+    r.add_argument("--penalty", type=float, default=3.0, help="off-track penalty in seconds (default 3)")
+    r.add_argument("--time-cap", type=float, default=180.0, help="time cap in seconds (default 180)")
+    r.add_argument("--sensors", help="comma-separated sensors the race allows (default: all)")
+    r.add_argument("--json", action="store_true", help="print one JSON object with the result")
+    r.add_argument("--replay", metavar="OUT", help="write the replay (trajectory and events) as JSON")
+    r.add_argument("--progress", action="store_true", help="JSON progress lines on stderr, one per lap")
+    r.set_defaults(func=cmd_race)
+
+    c = sub.add_parser("check", help="validate a model package", description="Validate a model package without racing it.")
+    c.add_argument("model")
+    c.add_argument("--metadata", help="model_metadata.json (default: next to the model)")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_check)
+
+    t = sub.add_parser("tracks", help="list the shipped tracks", description="List the shipped tracks.")
+    t.add_argument("--json", action="store_true")
+    t.set_defaults(func=cmd_tracks)
+
+    d = sub.add_parser("drivers", help="write the house drivers", description="Write the house drivers (model.onnx + model_metadata.json each).")
+    d.add_argument("--out", required=True, help="output folder")
+    d.set_defaults(func=cmd_drivers)
+
+    cam = sub.add_parser("camera", help="save what the camera sees", description="Save the front camera's view from the centre line.")
+    cam.add_argument("--track", required=True, help="a shipped track slug or a .npy file")
+    cam.add_argument("--at", type=float, default=0.0, help="fraction of the lap, 0..1 (default 0)")
+    cam.add_argument("--out", required=True, help="PNG file to write")
+    cam.add_argument("--scale", type=int, default=1, help="enlarge the 160x120 picture N times")
+    cam.add_argument("--map", nargs="?", const="auto", help="also write a top-down map (optional path)")
+    cam.set_defaults(func=cmd_camera)
+
+    b = sub.add_parser("bench", help="benchmark the simulator", description="Full simulator step against the bare onnxruntime call, and whole trials.")
+    b.add_argument("--json", action="store_true")
+    b.add_argument("--quick", action="store_true", help="fewer repetitions")
+    b.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,112 @@
+"""Every tunable number of the simulator, in frozen dataclasses with units in their names.
+
+Changing any default changes official results, so it must come with a new
+SIMULATOR_VERSION.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+TIMING_METHODS = ("TOTAL_TIME", "BEST_LAP_TIME", "AVG_LAP_TIME")
+SENSORS = ("FRONT_FACING_CAMERA", "LIDAR", "STATE")
+
+
+@dataclass(frozen=True)
+class CarParams:
+    """A DeepRacer-scale car: kinematic bicycle with rate limits and limited grip."""
+
+    wheelbase_m: float = 0.164
+    length_m: float = 0.28
+    width_m: float = 0.20
+    max_steering_deg: float = 30.0
+    min_speed_m_s: float = 0.1
+    max_speed_m_s: float = 4.0
+    # The servo and the motor cannot jump to the command: they slew at these rates.
+    steering_rate_deg_s: float = 360.0
+    accel_m_s2: float = 4.0
+    brake_m_s2: float = 8.0
+    # Grip: above this lateral acceleration the tyres slide and the car runs wide.
+    max_lateral_accel_m_s2: float = 7.0
+    control_hz: int = 15
+    substeps: int = 4
+
+    @property
+    def control_dt_s(self) -> float:
+        return 1.0 / self.control_hz
+
+    @property
+    def physics_dt_s(self) -> float:
+        return 1.0 / (self.control_hz * self.substeps)
+
+
+@dataclass(frozen=True)
+class CameraParams:
+    width_px: int = 160
+    height_px: int = 120
+    horizontal_fov_rad: float = 1.13
+    height_m: float = 0.12
+    pitch_down_rad: float = math.radians(18.0)
+    # Metres of ground per texel in the pre-rendered top-down texture the camera samples.
+    texel_m: float = 0.01
+
+
+@dataclass(frozen=True)
+class LidarParams:
+    beams: int = 64
+    min_angle_deg: float = -150.0
+    max_angle_deg: float = 150.0
+    min_range_m: float = 0.15
+    clipping_dist_m: float = 1.0
+
+
+@dataclass(frozen=True)
+class RaceRules:
+    """The rules of one official race (per race in the league)."""
+
+    laps: int = 3
+    timing_method: str = "TOTAL_TIME"
+    off_track_penalty_s: float = 3.0
+    time_cap_s: float = 180.0
+    allowed_sensors: tuple[str, ...] = SENSORS
+    # Falling this far behind the furthest point reached in the lap counts as driving
+    # the wrong way (a reset with the off-track penalty).
+    wrong_way_limit_m: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.timing_method not in TIMING_METHODS:
+            raise ValueError(
+                f"timing method {self.timing_method!r} is not one of {', '.join(TIMING_METHODS)}"
+            )
+        if not 1 <= self.laps <= 100:
+            raise ValueError(f"laps must be between 1 and 100, got {self.laps}")
+        if not 0 <= self.off_track_penalty_s <= 600:
+            raise ValueError(
+                f"off-track penalty must be between 0 and 600 s, got {self.off_track_penalty_s}"
+            )
+        if not 1 <= self.time_cap_s <= 3600:
+            raise ValueError(f"time cap must be between 1 and 3600 s, got {self.time_cap_s}")
+        unknown = [s for s in self.allowed_sensors if s not in SENSORS]
+        if unknown:
+            raise ValueError(
+                f"unknown sensor(s) {', '.join(unknown)}; supported: {', '.join(SENSORS)}"
+            )
+
+
+@dataclass(frozen=True)
+class PolicyLimits:
+    """What an untrusted policy may cost per step before it fails the race."""
+
+    # DeepRacer acts at 15 Hz; a policy slower than real time on average fails.
+    mean_step_budget_s: float = 1.0 / 15.0
+    max_single_step_s: float = 1.0
+    budget_window_steps: int = 15
+
+
+@dataclass(frozen=True)
+class SimParams:
+    car: CarParams = field(default_factory=CarParams)
+    camera: CameraParams = field(default_factory=CameraParams)
+    lidar: LidarParams = field(default_factory=LidarParams)
+    policy: PolicyLimits = field(default_factory=PolicyLimits)

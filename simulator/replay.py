@@ -1,0 +1,39 @@
+"""Replay files: a race's trajectory and events as JSON, readable without the simulator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from . import layout as L
+from .race import RaceResult
+from .track import Track
+
+REPLAY_FORMAT = "vrl-replay/1"
+
+
+def replay_dict(result: RaceResult, track: Track, track_ref: str = "") -> dict:
+    """Columns are listed once; each trajectory row follows `layout.TRAJ_COLUMNS`."""
+    return {
+        "format": REPLAY_FORMAT,
+        "track": {
+            "ref": track_ref or track.name,
+            "length_m": round(track.length_m, 4),
+            "waypoints": len(track.center),
+        },
+        "result": result.to_dict(),
+        "columns": list(L.TRAJ_COLUMNS),
+        "trajectory": [[round(v, 6) for v in row] for row in result.trajectory.tolist()],
+        "events": result.events,
+    }
+
+
+def write_replay(path: str | Path, result: RaceResult, track: Track, track_ref: str = "") -> None:
+    Path(path).write_text(json.dumps(replay_dict(result, track, track_ref), separators=(",", ":")))
+
+
+def read_replay(path: str | Path) -> dict:
+    data = json.loads(Path(path).read_text())
+    if data.get("format") != REPLAY_FORMAT:
+        raise ValueError(f"{path} is not a {REPLAY_FORMAT} replay file")
+    return data

@@ -1,0 +1,266 @@
+"""Track geometry: DeepRacer's (N, 6) waypoint files, arc length and projection.
+
+A file is `[center_x, center_y, inner_x, inner_y, outer_x, outer_y]` per row, in driving
+order. "Inner" is the infield for the file's own orientation, so which border is on the
+car's left depends on whether the loop runs clockwise; we sort that out once here and
+everything downstream speaks of left and right borders.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+MIN_WAYPOINTS = 5
+MAX_COORDINATE_M = 1e7
+MIN_HALF_WIDTH_M = 0.02
+DUPLICATE_EPS_M = 1e-6
+# Spacing of the dense resampling used for look-ahead points and the camera texture.
+DENSE_SPACING_M = 0.01
+
+
+class TrackError(ValueError):
+    """A track file that cannot be raced; the message is one line naming the problem."""
+
+
+class Projection(NamedTuple):
+    index: int  # segment from waypoint `index` to `index + 1`
+    t: float  # position along that segment, 0..1
+    s_m: float  # arc length of the closest centre-line point, 0 <= s_m < length_m
+    offset_m: float  # signed distance from the centre line, positive = left
+    track_heading_rad: float
+    left_half_width_m: float
+    right_half_width_m: float
+
+
+def _wrap_angle(a: float) -> float:
+    """Wrap to (-pi, pi]."""
+    a = math.fmod(a + math.pi, 2.0 * math.pi)
+    if a <= 0.0:
+        a += 2.0 * math.pi
+    return a - math.pi
+
+
+class Track:
+    """A closed track. Arrays are float64; the loop is not closed by a repeated row."""
+
+    def __init__(self, waypoints: np.ndarray, name: str = ""):
+        self.name = name
+        self.waypoints = waypoints
+        center = waypoints[:, 0:2].copy()
+        inner = waypoints[:, 2:4]
+        outer = waypoints[:, 4:6]
+        n = len(center)
+        nxt = np.roll(center, -1, axis=0)
+        seg = nxt - center
+        seg_len = np.hypot(seg[:, 0], seg[:, 1])
+        # Tangent at each waypoint: the chord between its neighbours, robust to uneven spacing.
+        chord = nxt - np.roll(center, 1, axis=0)
+        vertex_heading = np.arctan2(chord[:, 1], chord[:, 0])
+        tangent = np.stack([np.cos(vertex_heading), np.sin(vertex_heading)], axis=1)
+        cross_inner = tangent[:, 0] * (inner[:, 1] - center[:, 1]) - tangent[:, 1] * (
+            inner[:, 0] - center[:, 0]
+        )
+        inner_is_left = float(np.sum(np.sign(cross_inner))) >= 0.0
+        self.left = (inner if inner_is_left else outer).copy()
+        self.right = (outer if inner_is_left else inner).copy()
+        self.center = center
+        self.clockwise = not inner_is_left
+        self.left_half_width_m = np.hypot(*(self.left - center).T)
+        self.right_half_width_m = np.hypot(*(self.right - center).T)
+        self.width_m = self.left_half_width_m + self.right_half_width_m
+        self.cum_s_m = np.concatenate([[0.0], np.cumsum(seg_len)])
+        self.length_m = float(self.cum_s_m[-1])
+        self.n = n
+        self.segment_heading_rad = np.arctan2(seg[:, 1], seg[:, 0])
+        self.vertex_heading_rad = vertex_heading
+        self.bounds = (
+            float(min(self.left[:, 0].min(), self.right[:, 0].min(), center[:, 0].min())),
+            float(min(self.left[:, 1].min(), self.right[:, 1].min(), center[:, 1].min())),
+            float(max(self.left[:, 0].max(), self.right[:, 0].max(), center[:, 0].max())),
+            float(max(self.left[:, 1].max(), self.right[:, 1].max(), center[:, 1].max())),
+        )
+        # Plain Python lists: the per-step projection walks these one element at a time,
+        # where list indexing is several times cheaper than numpy scalar indexing.
+        self._cx = center[:, 0].tolist()
+        self._cy = center[:, 1].tolist()
+        self._dx = seg[:, 0].tolist()
+        self._dy = seg[:, 1].tolist()
+        self._len = seg_len.tolist()
+        self._inv_len2 = (1.0 / np.maximum(seg_len, 1e-12) ** 2).tolist()
+        self._cum = self.cum_s_m.tolist()
+        self._vh = vertex_heading.tolist()
+        self._lhw = self.left_half_width_m.tolist()
+        self._rhw = self.right_half_width_m.tolist()
+        self._dense = None
+
+    # -- projection ------------------------------------------------------------------------
+
+    def _seg_dist2(self, i: int, x: float, y: float) -> tuple[float, float]:
+        px = x - self._cx[i]
+        py = y - self._cy[i]
+        dx = self._dx[i]
+        dy = self._dy[i]
+        t = (px * dx + py * dy) * self._inv_len2[i]
+        if t < 0.0:
+            t = 0.0
+        elif t > 1.0:
+            t = 1.0
+        ex = px - t * dx
+        ey = py - t * dy
+        return ex * ex + ey * ey, t
+
+    def closest_segment(self, x: float, y: float, hint: int | None = None) -> tuple[int, float]:
+        """Closest centre-line segment and the position along it.
+
+        With a hint (the previous answer) this walks downhill from there, which is
+        amortised constant time for a car that moves a little each step; without one it
+        searches the whole track.
+        """
+        n = self.n
+        if hint is None:
+            return self._closest_global(x, y)
+        i = hint % n
+        best, t = self._seg_dist2(i, x, y)
+        # Walk forwards, then backwards, while a neighbouring segment is closer.
+        for step in (1, -1):
+            while True:
+                j = (i + step) % n
+                d, tj = self._seg_dist2(j, x, y)
+                if d < best:
+                    i, best, t = j, d, tj
+                else:
+                    break
+        return i, t
+
+    def _closest_global(self, x: float, y: float) -> tuple[int, float]:
+        c = self.center
+        seg = np.roll(c, -1, axis=0) - c
+        p = np.array([x, y]) - c
+        inv = np.asarray(self._inv_len2)
+        t = np.clip((p * seg).sum(axis=1) * inv, 0.0, 1.0)
+        e = p - t[:, None] * seg
+        d = (e * e).sum(axis=1)
+        i = int(np.argmin(d))
+        return i, float(t[i])
+
+    def project(self, x: float, y: float, hint: int | None = None) -> Projection:
+        i, t = self.closest_segment(x, y, hint)
+        return self.projection_at(i, t, x, y)
+
+    def projection_at(self, i: int, t: float, x: float, y: float) -> Projection:
+        j = i + 1 if i + 1 < self.n else 0
+        dx = self._dx[i]
+        dy = self._dy[i]
+        seg_len = self._len[i]
+        offset = (dx * (y - self._cy[i]) - dy * (x - self._cx[i])) / max(seg_len, 1e-12)
+        h0 = self._vh[i]
+        heading = _wrap_angle(h0 + _wrap_angle(self._vh[j] - h0) * t)
+        s = self._cum[i] + t * seg_len
+        if s >= self.length_m:
+            s -= self.length_m
+        lhw = self._lhw
+        rhw = self._rhw
+        # Positional: this runs every step and keyword arguments cost time.
+        return Projection(
+            i, t, s, offset, heading,
+            lhw[i] + (lhw[j] - lhw[i]) * t,
+            rhw[i] + (rhw[j] - rhw[i]) * t,
+        )
+
+    # -- positions along the centre line ---------------------------------------------------
+
+    def point_at(self, s_m: float) -> tuple[float, float, float]:
+        """(x, y, heading) of the centre line at arc length s_m (wrapped onto the loop)."""
+        s = s_m % self.length_m
+        i = int(np.searchsorted(self.cum_s_m, s, side="right")) - 1
+        i = min(max(i, 0), self.n - 1)
+        t = (s - self._cum[i]) / max(self._len[i], 1e-12)
+        x = self._cx[i] + t * self._dx[i]
+        y = self._cy[i] + t * self._dy[i]
+        return x, y, float(self.segment_heading_rad[i])
+
+    def dense_centre(self) -> np.ndarray:
+        """Centre line resampled every ~DENSE_SPACING_M of arc length, shape (M, 2).
+
+        Sample k sits at arc length k * length_m / M, so any arc length maps to a sample
+        index by one multiplication.
+        """
+        if self._dense is None:
+            m = max(int(math.ceil(self.length_m / DENSE_SPACING_M)), 4)
+            s = np.arange(m) * (self.length_m / m)
+            closed = np.vstack([self.center, self.center[:1]])
+            x = np.interp(s, self.cum_s_m, closed[:, 0])
+            y = np.interp(s, self.cum_s_m, closed[:, 1])
+            self._dense = np.stack([x, y], axis=1)
+        return self._dense
+
+    def waypoint_index_at(self, s_m: float) -> int:
+        s = s_m % self.length_m
+        i = int(np.searchsorted(self.cum_s_m, s, side="right")) - 1
+        return min(max(i, 0), self.n - 1)
+
+
+def track_from_array(arr: object, name: str = "") -> Track:
+    """Validate and clean a DeepRacer waypoint array; raise TrackError with the reason."""
+    if not isinstance(arr, np.ndarray):
+        raise TrackError(f"track is not a numpy array (got {type(arr).__name__})")
+    if arr.dtype.kind not in "fiu":
+        raise TrackError(f"track array has dtype {arr.dtype}, expected numbers (float64)")
+    if arr.ndim != 2 or arr.shape[1] != 6:
+        raise TrackError(
+            f"track array has shape {arr.shape}, expected (N, 6) rows of "
+            "[center_x, center_y, inner_x, inner_y, outer_x, outer_y]"
+        )
+    a = arr.astype(np.float64)
+    bad = ~np.isfinite(a).all(axis=1)
+    if bad.any():
+        raise TrackError(f"track has NaN or infinite values at waypoint {int(np.argmax(bad))}")
+    if np.abs(a).max() > MAX_COORDINATE_M:
+        raise TrackError("track coordinates exceed 10,000 km; are they in metres?")
+    # Drop consecutive duplicates (real files repeat points) and the closing repeat.
+    keep = [0]
+    for k in range(1, len(a)):
+        if np.hypot(*(a[k, :2] - a[keep[-1], :2])) > DUPLICATE_EPS_M:
+            keep.append(k)
+    a = a[keep]
+    while len(a) > 1 and np.hypot(*(a[-1, :2] - a[0, :2])) <= DUPLICATE_EPS_M:
+        a = a[:-1]
+    if len(a) < MIN_WAYPOINTS:
+        raise TrackError(
+            f"track has {len(a)} distinct waypoints, at least {MIN_WAYPOINTS} are needed"
+        )
+    track = Track(a, name=name)
+    narrow = np.minimum(track.left_half_width_m, track.right_half_width_m) < MIN_HALF_WIDTH_M
+    if narrow.any():
+        raise TrackError(
+            f"track has (almost) zero width at waypoint {int(np.argmax(narrow))}: "
+            "the borders must lie on both sides of the centre line"
+        )
+    return track
+
+
+def load_track_file(path: str | Path) -> Track:
+    """Load a DeepRacer `.npy` track file; never unpickles."""
+    path = Path(path)
+    if not path.is_file():
+        raise TrackError(f"track file {path} does not exist")
+    with open(path, "rb") as fh:
+        magic = fh.read(6)
+    if magic != b"\x93NUMPY":
+        kind = "a .npz archive" if magic.startswith(b"PK") else "not a numpy .npy file"
+        raise TrackError(f"{path.name} is {kind}; expected a single (N, 6) array saved by numpy.save")
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise TrackError(
+                f"{path.name} holds pickled Python objects, not a plain numeric array"
+            ) from None
+        raise TrackError(f"{path.name} is not a readable .npy array ({exc})") from None
+    except (OSError, EOFError) as exc:
+        raise TrackError(f"{path.name} is not a readable .npy array ({exc})") from None
+    return track_from_array(arr, name=path.stem)
