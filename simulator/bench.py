@@ -111,7 +111,7 @@ def run_bench(quick: bool = False, track_slug: str | None = None,
             best_ms = min(best_ms, (time.perf_counter() - t0) * 1000.0)
         step_us = best_ms * 1000.0 / max(result.steps, 1)
         # The same inputs the race fed the model: re-observe recorded poses.
-        observe = make_observer(policy, track, params)
+        observe = make_observer(policy.buffers, track, params)
         traj = result.trajectory
         picks = np.linspace(0, len(traj) - 1, min(len(traj), 200)).astype(int)
         inputs = []

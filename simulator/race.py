@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -14,8 +14,8 @@ from . import layout as L
 from .params import RaceRules, SimParams
 from .policy import Policy, PolicyFailure
 from .sensors import CameraSensor, LidarSensor, StateSensor
-from .track import Track
-from .vehicle import CarState, footprint_half_extent_m, make_stepper
+from .track import Projection, Track
+from .vehicle import CarState, make_stepper
 
 ProgressCallback = Callable[[int, int, float], None]
 
@@ -90,11 +90,15 @@ def start_state(track: Track, s_m: float = 0.0) -> CarState:
     return CarState(x, y, proj.track_heading_rad, 0.0, 0.0)
 
 
-def make_observer(policy: Policy, track: Track, params: SimParams) -> Callable:
-    """A function (car, projection) that fills the policy's input buffers."""
-    sensors = build_sensors(track, params, policy.sensors)
+def make_observer(buffers: dict[str, np.ndarray], track: Track, params: SimParams) -> Callable:
+    """A function (car, projection) that fills the observation buffers of these sensors.
+
+    `buffers` maps sensor name to the array the model reads (its declared shape and
+    dtype); a camera buffer of uint8 gets 0..255, a float one 0..1.
+    """
+    sensors = build_sensors(track, params, tuple(buffers))
     fills = []
-    for sensor, buf in policy.buffers.items():
+    for sensor, buf in buffers.items():
         sens = sensors[sensor]
         if sensor == "STATE":
             view = buf.reshape(-1)
@@ -122,6 +126,204 @@ def make_observer(policy: Policy, track: Track, params: SimParams) -> Callable:
     return observe
 
 
+class StepInfo(NamedTuple):
+    """What one control step did, beyond the new state."""
+
+    progress_m: float  # arc length gained this step (negative when going backwards)
+    lap_completed: bool
+    off_track: bool
+    wrong_way: bool
+
+
+class TimeTrial:
+    """One official time trial, advanced one control step at a time.
+
+    The only definition of the race rules: `run_time_trial` drives it with an ONNX
+    policy, the Gymnasium environment with whatever the learner chooses.
+    """
+
+    def __init__(
+        self,
+        track: Track,
+        rules: RaceRules = RaceRules(),
+        params: SimParams = SimParams(),
+        buffers: dict[str, np.ndarray] | None = None,
+        start_s_m: float = 0.0,
+        on_progress: ProgressCallback | None = None,
+    ):
+        self.track = track
+        self.rules = rules
+        self.params = params
+        self.buffers = buffers or {}
+        self.on_progress = on_progress
+        self._observe = make_observer(self.buffers, track, params) if self.buffers else None
+        self._step_car = make_stepper(params.car)
+        self._closest = track.closest_segment
+        self._projection_at = track.projection_at
+        self._length = track.length_m
+        self._dt = params.car.control_dt_s
+        self._half_len = 0.5 * params.car.length_m
+        self._half_wid = 0.5 * params.car.width_m
+        # The start line is where the trial starts; lap k is done when the unwrapped
+        # distance passes k * length from there.
+        self.start_s_m = start_s_m % track.length_m
+        self.car, self.proj = self._placed_at(self.start_s_m)
+        self._prev_s = self.proj.s_m
+        self.distance_m = 0.0  # unwrapped arc length covered since the start
+        self.best_distance_m = 0.0
+        self.clock_s = 0.0
+        self.crossings_s: list[float] = []
+        self.laps = 0
+        self.off_track_count = 0
+        self.wrong_way_count = 0
+        self.rows: list[tuple] = []
+        self.events: list[dict] = []
+        self.status = "running"
+        self.error: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status != "running"
+
+    def _placed_at(self, s_m: float) -> tuple[CarState, Projection]:
+        car = start_state(self.track, s_m)
+        proj = self.track.project(car.x_m, car.y_m, hint=self.track.waypoint_index_at(s_m))
+        return car, proj
+
+    def observe(self) -> None:
+        """Fill the observation buffers from the current state."""
+        self._observe(self.car, self.proj)
+
+    def lap_progress(self) -> float:
+        """Fraction of the current lap covered, in [0, 1)."""
+        f = (self.distance_m - self.laps * self._length) / self._length
+        return f if 0.0 <= f < 1.0 else 0.0
+
+    def _event(self, kind: str, **extra) -> None:
+        self.events.append({"type": kind, "step": len(self.rows), "time_s": round(self.clock_s, 3),
+                            "lap": self.laps, "x_m": self.car.x_m, "y_m": self.car.y_m, **extra})
+
+    def _record(self, action: int, on_track: float) -> None:
+        car = self.car
+        self.rows.append((self.clock_s, car.x_m, car.y_m, _wrap(car.heading_rad), car.speed_m_s,
+                          car.steering_deg, self.lap_progress(), float(self.laps), float(action),
+                          on_track))
+
+    def fail(self, message: str) -> None:
+        """The policy misbehaved: the trial ends as failed."""
+        self.status = "failed"
+        self.error = message
+
+    def step(self, steering_deg: float, speed_m_s: float, action: int = -1) -> StepInfo:
+        """Advance one control period under the official rules."""
+        rules = self.rules
+        length = self._length
+        car = self._step_car(self.car, steering_deg, speed_m_s)
+        t_prev = self.clock_s
+        self.clock_s = clock = t_prev + self._dt
+        i, t = self._closest(car.x_m, car.y_m, self.proj.index)
+        proj = self._projection_at(i, t, car.x_m, car.y_m)
+        self.car = car
+        self.proj = proj
+        ds = proj.s_m - self._prev_s
+        if ds > 0.5 * length:
+            ds -= length
+        elif ds < -0.5 * length:
+            ds += length
+        self._prev_s = proj.s_m
+        before = self.distance_m
+        self.distance_m = dist = before + ds
+        lap_done = False
+        if dist > self.best_distance_m:
+            self.best_distance_m = dist
+            target = (self.laps + 1) * length
+            if dist >= target > before:
+                # Interpolate the crossing inside the step, to the millisecond.
+                crossing = round(t_prev + self._dt * (target - before) / (dist - before), 3)
+                previous = self.crossings_s[-1] if self.crossings_s else 0.0
+                self.crossings_s.append(crossing)
+                self.laps += 1
+                lap_done = True
+                self._event("lap", lap_time_s=round(crossing - previous, 3))
+                if self.on_progress is not None:
+                    self.on_progress(self.laps, rules.laps, clock)
+                if self.laps >= rules.laps:
+                    self._record(action, 1.0)
+                    self.status = "finished"
+                    return StepInfo(ds, True, False, False)
+        err = proj.track_heading_rad - car.heading_rad
+        half = self._half_len * math.fabs(math.sin(err)) + self._half_wid * math.fabs(math.cos(err))
+        off = (proj.offset_m - half > proj.left_half_width_m
+               or -proj.offset_m - half > proj.right_half_width_m)
+        wrong = not off and dist < self.best_distance_m - rules.wrong_way_limit_m
+        if off or wrong:
+            self._record(action, 0.0)
+            if off:
+                self.off_track_count += 1
+                self._event("off_track")
+                resume = proj.s_m
+            else:
+                self.wrong_way_count += 1
+                self._event("wrong_way")
+                resume = self.best_distance_m % length
+                self.distance_m = self.best_distance_m
+            self.clock_s += rules.off_track_penalty_s
+            self.car, self.proj = self._placed_at(resume)
+            self._prev_s = self.proj.s_m
+            self._event("reset", penalty_s=rules.off_track_penalty_s)
+        else:
+            self._record(action, 1.0)
+        if self.clock_s >= rules.time_cap_s:
+            self.status = "dnf"
+        return StepInfo(ds, lap_done, off, wrong)
+
+    def result(self, model_sha256: str = "") -> RaceResult:
+        import onnxruntime
+
+        rules = self.rules
+        length = self._length
+        traj = np.array(self.rows, dtype=np.float64).reshape(-1, L.TRAJ_SIZE)
+        crossings = self.crossings_s
+        lap_times = [round(b - a, 3) for a, b in zip([0.0] + crossings[:-1], crossings)]
+        finished = self.status == "finished"
+        total = crossings[-1] if finished else round(self.clock_s, 3)
+        best = min(lap_times) if lap_times else None
+        avg = round(sum(lap_times) / len(lap_times), 3) if lap_times else None
+        official = None
+        if finished:
+            official = {"TOTAL_TIME": total, "BEST_LAP_TIME": best, "AVG_LAP_TIME": avg}[
+                rules.timing_method
+            ]
+        progress = 0.0
+        if not finished:
+            progress = min(max((self.best_distance_m - self.laps * length) / length, 0.0), 0.999999)
+        return RaceResult(
+            status=self.status if self.status != "running" else "dnf",
+            laps_completed=self.laps,
+            lap_times_s=lap_times,
+            total_time_s=total,
+            best_lap_s=best,
+            avg_lap_s=avg,
+            progress=round(progress, 6),
+            off_track_count=self.off_track_count,
+            wrong_way_count=self.wrong_way_count,
+            penalty_s=round((self.off_track_count + self.wrong_way_count) * rules.off_track_penalty_s, 3),
+            steps=len(self.rows),
+            timing_method=rules.timing_method,
+            official_time_s=official,
+            trajectory_sha256=hashlib.sha256(traj.astype("<f8").tobytes()).hexdigest(),
+            simulator_version=SIMULATOR_VERSION,
+            onnxruntime_version=onnxruntime.__version__,
+            numpy_version=np.__version__,
+            model_sha256=model_sha256,
+            error=self.error,
+            laps_required=rules.laps,
+            track_length_m=round(length, 4),
+            trajectory=traj,
+            events=self.events,
+        )
+
+
 def run_time_trial(
     policy: Policy,
     track: Track,
@@ -129,166 +331,24 @@ def run_time_trial(
     params: SimParams = SimParams(),
     on_progress: ProgressCallback | None = None,
 ) -> RaceResult:
-    import onnxruntime
-
+    """The official time trial of `policy` on `track`."""
     not_allowed = [s for s in policy.sensors if s not in rules.allowed_sensors]
     if not_allowed:
         raise RaceSetupError(
             f"this race does not allow the {', '.join(not_allowed)} sensor; "
             f"allowed: {', '.join(rules.allowed_sensors)}"
         )
-    car_p = params.car
-    step = make_stepper(car_p)
-    observe = make_observer(policy, track, params)
-    act = policy.act
-    project = track.closest_segment
-    projection_at = track.projection_at
+    trial = TimeTrial(track, rules, params, policy.buffers, on_progress=on_progress)
     policy.reset_clock()
-
-    length = track.length_m
-    half_length = 0.5 * length
-    dt = car_p.control_dt_s
-    laps_required = rules.laps
-    penalty = rules.off_track_penalty_s
-    cap = rules.time_cap_s
-    wrong_way_limit = rules.wrong_way_limit_m
-    half_len = 0.5 * car_p.length_m
-    half_wid = 0.5 * car_p.width_m
-    sin, cos, fabs = math.sin, math.cos, math.fabs
-
-    car = start_state(track)
-    proj = track.project(car.x_m, car.y_m, hint=0)
-    prev_s = proj.s_m
-    # Progress is unwrapped arc length since the start; a lap needs it to pass k * length.
-    dist = 0.0
-    best_dist = 0.0
-    clock = 0.0
-    crossings: list[float] = []
-    laps = 0
-    off_count = 0
-    wrong_count = 0
-    rows: list[tuple] = []
-    events: list[dict] = []
-    status = "dnf"
-    error = None
-
-    def event(kind: str, x: float, y: float, **extra) -> None:
-        events.append(
-            {"type": kind, "step": len(rows), "time_s": round(clock, 3), "lap": laps,
-             "x_m": x, "y_m": y, **extra}
-        )
-
-    def reset_to(s_m: float) -> tuple:
-        c = start_state(track, s_m)
-        p = track.project(c.x_m, c.y_m, hint=track.waypoint_index_at(s_m))
-        return c, p
-
-    while True:
-        observe(car, proj)
+    observe = trial._observe
+    act = policy.act
+    step = trial.step
+    while trial.status == "running":
+        observe(trial.car, trial.proj)
         try:
-            steer_cmd, speed_cmd, action = act()
+            steering, speed, action = act()
         except PolicyFailure as exc:
-            status = "failed"
-            error = str(exc)
+            trial.fail(str(exc))
             break
-        car = step(car, steer_cmd, speed_cmd)
-        t_prev = clock
-        clock += dt
-        i, t = project(car.x_m, car.y_m, proj.index)
-        proj = projection_at(i, t, car.x_m, car.y_m)
-        ds = proj.s_m - prev_s
-        if ds > half_length:
-            ds -= length
-        elif ds < -half_length:
-            ds += length
-        prev_s = proj.s_m
-        before = dist
-        dist += ds
-        on_track = 1.0
-        finished = False
-        if dist > best_dist:
-            best_dist = dist
-            target = (laps + 1) * length
-            if dist >= target and before < target:
-                t_cross = t_prev + dt * (target - before) / (dist - before)
-                crossings.append(round(t_cross, 3))
-                laps += 1
-                event("lap", car.x_m, car.y_m, lap_time_s=round(crossings[-1] - (crossings[-2] if len(crossings) > 1 else 0.0), 3))
-                if on_progress is not None:
-                    on_progress(laps, laps_required, clock)
-                finished = laps >= laps_required
-        if not finished:
-            err = proj.track_heading_rad - car.heading_rad
-            half = half_len * fabs(sin(err)) + half_wid * fabs(cos(err))
-            off = proj.offset_m - half > proj.left_half_width_m or -proj.offset_m - half > proj.right_half_width_m
-            wrong = dist < best_dist - wrong_way_limit
-            if off or wrong:
-                on_track = 0.0
-                rows.append(_row(clock, car, proj, length, laps, dist, action, on_track))
-                if off:
-                    off_count += 1
-                    event("off_track", car.x_m, car.y_m)
-                    resume = proj.s_m
-                else:
-                    wrong_count += 1
-                    event("wrong_way", car.x_m, car.y_m)
-                    resume = best_dist % length
-                    dist = best_dist
-                clock += penalty
-                car, proj = reset_to(resume)
-                prev_s = proj.s_m
-                event("reset", car.x_m, car.y_m, penalty_s=penalty)
-                if clock >= cap:
-                    break
-                continue
-        rows.append(_row(clock, car, proj, length, laps, dist, action, on_track))
-        if finished:
-            status = "finished"
-            break
-        if clock >= cap:
-            break
-
-    traj = np.array(rows, dtype=np.float64).reshape(-1, L.TRAJ_SIZE)
-    lap_times = [round(b - a, 3) for a, b in zip([0.0] + crossings[:-1], crossings)]
-    total = crossings[-1] if status == "finished" else round(clock, 3)
-    best = min(lap_times) if lap_times else None
-    avg = round(sum(lap_times) / len(lap_times), 3) if lap_times else None
-    official = None
-    if status == "finished":
-        official = {"TOTAL_TIME": total, "BEST_LAP_TIME": best, "AVG_LAP_TIME": avg}[rules.timing_method]
-    progress = 0.0 if status == "finished" else min(max((best_dist - laps * length) / length, 0.0), 0.999999)
-    return RaceResult(
-        status=status,
-        laps_completed=laps,
-        lap_times_s=lap_times,
-        total_time_s=total,
-        best_lap_s=best,
-        avg_lap_s=avg,
-        progress=round(progress, 6),
-        off_track_count=off_count,
-        wrong_way_count=wrong_count,
-        penalty_s=round((off_count + wrong_count) * penalty, 3),
-        steps=len(rows),
-        timing_method=rules.timing_method,
-        official_time_s=official,
-        trajectory_sha256=hashlib.sha256(traj.astype("<f8").tobytes()).hexdigest(),
-        simulator_version=SIMULATOR_VERSION,
-        onnxruntime_version=onnxruntime.__version__,
-        numpy_version=np.__version__,
-        model_sha256=policy.sha256,
-        error=error,
-        laps_required=laps_required,
-        track_length_m=round(length, 4),
-        trajectory=traj,
-        events=events,
-    )
-
-
-def _row(clock, car, proj, length, laps, dist, action, on_track) -> tuple:
-    lap_progress = (dist - laps * length) / length
-    if lap_progress < 0.0:
-        lap_progress = 0.0
-    elif lap_progress >= 1.0:
-        lap_progress = 0.0
-    return (clock, car.x_m, car.y_m, _wrap(car.heading_rad), car.speed_m_s, car.steering_deg,
-            lap_progress, float(laps), float(action), on_track)
+        step(steering, speed, action)
+    return trial.result(policy.sha256)
