@@ -64,12 +64,16 @@ class StateSensor:
         c = math.cos(car.heading_rad)
         s = math.sin(car.heading_rad)
         x, y = car.x_m, car.y_m
-        out[L.STATE_SPEED] = car.speed_m_s
-        out[L.STATE_STEERING] = car.steering_deg / 30.0
-        out[L.STATE_OFFSET] = proj.offset_m
-        out[L.STATE_HEADING_ERROR] = _wrap(proj.track_heading_rad - car.heading_rad)
-        out[L.STATE_TRACK_WIDTH] = proj.left_half_width_m + proj.right_half_width_m
-        out[L.STATE_PROGRESS] = proj.s_m / self.track.length_m
+        # One slice assignment in layout order (STATE_SPEED .. STATE_PROGRESS): a single
+        # numpy call is much cheaper than six element writes.
+        out[L.STATE_SPEED : L.STATE_LOOKAHEAD] = (
+            car.speed_m_s,
+            car.steering_deg / 30.0,
+            proj.offset_m,
+            _wrap(proj.track_heading_rad - car.heading_rad),
+            proj.left_half_width_m + proj.right_half_width_m,
+            proj.s_m / self.track.length_m,
+        )
         k = int(proj.s_m * self._per_m + 0.5)
         if k >= self._m:
             k -= self._m
@@ -80,7 +84,7 @@ class StateSensor:
         r[1, 1] = c
         r[2, 0] = -(x * c + y * s)
         r[2, 1] = x * s - y * c
-        out[L.STATE_LOOKAHEAD:] = (self._ahead[k] @ r).ravel()
+        np.matmul(self._ahead[k], r, out=out[L.STATE_LOOKAHEAD :].reshape(-1, 2))
 
 
 # --- LIDAR ---------------------------------------------------------------------------------
