@@ -93,6 +93,8 @@ class Track:
         self._inv_len2 = (1.0 / np.maximum(seg_len, 1e-12) ** 2).tolist()
         self._cum = self.cum_s_m.tolist()
         self._vh = vertex_heading.tolist()
+        turn = np.roll(vertex_heading, -1) - vertex_heading
+        self._vdh = (np.mod(turn + np.pi, 2 * np.pi) - np.pi).tolist()
         self._lhw = self.left_half_width_m.tolist()
         self._rhw = self.right_half_width_m.tolist()
         self._dense = None
@@ -118,23 +120,36 @@ class Track:
 
         With a hint (the previous answer) this walks downhill from there, which is
         amortised constant time for a car that moves a little each step; without one it
-        searches the whole track.
+        searches the whole track. The distance is inlined: this runs every step.
         """
-        n = self.n
         if hint is None:
             return self._closest_global(x, y)
+        n = self.n
+        cx, cy, sdx, sdy, inv = self._cx, self._cy, self._dx, self._dy, self._inv_len2
         i = hint % n
-        best, t = self._seg_dist2(i, x, y)
+        best = -1.0
+        best_t = 0.0
         # Walk forwards, then backwards, while a neighbouring segment is closer.
-        for step in (1, -1):
+        for direction in (1, -1):
+            j = i
             while True:
-                j = (i + step) % n
-                d, tj = self._seg_dist2(j, x, y)
-                if d < best:
-                    i, best, t = j, d, tj
+                px = x - cx[j]
+                py = y - cy[j]
+                dx = sdx[j]
+                dy = sdy[j]
+                t = (px * dx + py * dy) * inv[j]
+                t = 0.0 if t < 0.0 else (1.0 if t > 1.0 else t)
+                ex = px - t * dx
+                ey = py - t * dy
+                d = ex * ex + ey * ey
+                if best < 0.0 or d < best:
+                    i, best, best_t = j, d, t
+                    j = (j + direction) % n
+                elif j == i:
+                    j = (j + direction) % n
                 else:
                     break
-        return i, t
+        return i, best_t
 
     def _closest_global(self, x: float, y: float) -> tuple[int, float]:
         c = self.center
@@ -157,8 +172,7 @@ class Track:
         dy = self._dy[i]
         seg_len = self._len[i]
         offset = (dx * (y - self._cy[i]) - dy * (x - self._cx[i])) / max(seg_len, 1e-12)
-        h0 = self._vh[i]
-        heading = _wrap_angle(h0 + _wrap_angle(self._vh[j] - h0) * t)
+        heading = _wrap_angle(self._vh[i] + self._vdh[i] * t)
         s = self._cum[i] + t * seg_len
         if s >= self.length_m:
             s -= self.length_m
