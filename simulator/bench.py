@@ -30,7 +30,7 @@ def _meta(sensor: str) -> dict:
             "neural_network": "BENCH", "training_algorithm": "none", "version": "5"}
 
 
-def pursuit_mlp(gain: float = 1.6, speed_bias: float = 1.2, speed_gain: float = 3.0) -> onnx.ModelProto:
+def pursuit_mlp(gain: float = 1.6, speed_bias: float = 2.5, speed_gain: float = 1.0) -> onnx.ModelProto:
     """A 26-64-64-2 ReLU MLP with hand-set weights that drives by pure pursuit.
 
     Layer 1 splits look-ahead lateral offsets into positive and negative parts, layer 2
