@@ -1,0 +1,1 @@
+"""The league: Django project package (settings, urls, asgi) and the league domain."""

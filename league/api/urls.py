@@ -1,0 +1,38 @@
+"""Every path of the API (fixed by the issue; more is welcome)."""
+
+from django.urls import path
+
+from league.api import views as league_views
+from racing.api import views as racing_views
+from tracks.api import views as track_views
+
+urlpatterns = [
+    path("auth/signup/", league_views.SignupApi.as_view(), name="api-signup"),
+    path("auth/token/", league_views.TokenApi.as_view(), name="api-token"),
+    path("auth/me/", league_views.MeApi.as_view(), name="api-me"),
+    path("models/", racing_views.ModelListApi.as_view(), name="api-models"),
+    path("models/<int:model_id>/", racing_views.ModelDetailApi.as_view(), name="api-model"),
+    path("submissions/", racing_views.SubmissionListApi.as_view(), name="api-submissions"),
+    path(
+        "submissions/<int:submission_id>/",
+        racing_views.SubmissionDetailApi.as_view(),
+        name="api-submission",
+    ),
+    path("results/<int:result_id>/", racing_views.ResultDetailApi.as_view(), name="api-result"),
+    path("seasons/", league_views.SeasonListApi.as_view(), name="api-seasons"),
+    path("seasons/<slug:slug>/", league_views.SeasonDetailApi.as_view(), name="api-season"),
+    path(
+        "seasons/<slug:slug>/standings/",
+        league_views.SeasonStandingsApi.as_view(),
+        name="api-season-standings",
+    ),
+    path("seasons/<slug:slug>/open/", league_views.SeasonOpenApi.as_view(), name="api-season-open"),
+    path("races/<int:race_id>/", league_views.RaceDetailApi.as_view(), name="api-race"),
+    path(
+        "races/<int:race_id>/leaderboard/",
+        league_views.LeaderboardApi.as_view(),
+        name="api-race-leaderboard",
+    ),
+    path("tracks/", track_views.TrackListApi.as_view(), name="api-tracks"),
+    path("tracks/<slug:slug>/", track_views.TrackDetailApi.as_view(), name="api-track"),
+]

@@ -1,0 +1,28 @@
+from django.contrib import admin
+
+from .models import PolicyModel, Result, Submission
+
+
+@admin.register(PolicyModel)
+class PolicyModelAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "action_space_type", "size_bytes", "created_at"]
+    search_fields = ["name", "owner__alias", "sha256"]
+    raw_id_fields = ["owner"]
+    readonly_fields = ["sha256", "sensors", "action_space_type", "action_count", "size_bytes", "info"]
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ["id", "racer", "model", "race", "status", "attempts", "created_at"]
+    list_filter = ["status", "race__season"]
+    search_fields = ["racer__alias", "model__name"]
+    raw_id_fields = ["racer", "model", "race"]
+    list_select_related = ["racer", "model", "race__season", "race__track"]
+
+
+@admin.register(Result)
+class ResultAdmin(admin.ModelAdmin):
+    list_display = ["id", "racer", "race", "status", "official_time_s", "laps_completed", "video_status"]
+    list_filter = ["status", "video_status", "race__season"]
+    raw_id_fields = ["submission", "race", "racer"]
+    list_select_related = ["racer", "race__season", "race__track"]

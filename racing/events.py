@@ -1,0 +1,146 @@
+"""Live updates: what the services publish when something changes (issue 5, docs/live.md).
+
+Streams (channel-layer groups) and who listens:
+- `race_<id>`: every open leaderboard of that race (public);
+- `season_<slug>`: every open standings page of that season (public);
+- `submission_<id>`: the owner's submission page and garage (private).
+
+How a message travels depends on `settings.LIVE_TRANSPORT`:
+- "channel_layer" (the default when REDIS_URL is set): sent through the channel layer
+  (channels-redis) once the current transaction commits, so it reaches every web
+  process on every machine, and nothing is sent for a change that was rolled back;
+- "database" (the embedded default, no Redis): a `racing.live.LiveEvent` row written
+  inside the current transaction; one poller per web process reads new rows every
+  quarter of a second and hands them to that process's sockets (racing/live/relay.py).
+  A worker is another process, and the in-memory layer does not cross processes.
+
+The payloads are computed when the function is called, so call these where the change
+is made (inside its transaction is fine and preferred). A failure to publish is logged
+and never fails the change itself.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+
+from .live import messages
+
+logger = logging.getLogger(__name__)
+
+LAYER_MESSAGE_TYPE = "live.event"  # handled by LiveConsumer.live_event
+
+
+def race_group(race_id: int) -> str:
+    return f"race_{race_id}"
+
+
+def submission_group(submission_id: int) -> str:
+    return f"submission_{submission_id}"
+
+
+def season_group(slug: str) -> str:
+    return f"season_{slug}"
+
+
+def transport() -> str:
+    value = getattr(settings, "LIVE_TRANSPORT", "") or (
+        "channel_layer" if getattr(settings, "REDIS_URL", "") else "database"
+    )
+    return "database" if value == "database" else "channel_layer"
+
+
+def _layer_send(group: str, message: dict) -> None:
+    try:
+        from asgiref.sync import async_to_sync
+        from channels.layers import get_channel_layer
+
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(layer.group_send)(group, {"type": LAYER_MESSAGE_TYPE, "event": message})
+    except Exception:  # a broadcast must never fail a race
+        logger.exception("could not broadcast to %s", group)
+
+
+def publish(group: str, message: dict) -> None:
+    """Send `message` (JSON-safe, with a "type") to the sockets of `group`, once the
+    current transaction (if any) commits."""
+    if transport() == "database":
+        from .live.models import LiveEvent
+
+        try:
+            # A savepoint inside a transaction: a failed insert leaves the change intact.
+            with transaction.atomic():
+                LiveEvent.objects.create(group=group, payload=message)
+        except Exception:
+            logger.exception("could not record a live event for %s", group)
+    else:
+        transaction.on_commit(lambda: _layer_send(group, message), robust=True)
+
+
+def _safely(what: str, build) -> dict | None:
+    try:
+        return build()
+    except Exception:
+        logger.exception("could not build the live %s message", what)
+        return None
+
+
+# --- What the services call ---------------------------------------------------------------
+
+
+def submission_status_changed(submission) -> None:
+    """A submission changed status (queued, running, finished, failed, error)."""
+    message = _safely("submission", lambda: messages.submission_status(submission))
+    if message is not None:
+        publish(submission_group(submission.pk), message)
+
+
+def submission_progress(submission, lap: int, laps: int, time_s: float | None) -> None:
+    """A running race completed a lap (from the simulator's --progress lines)."""
+    message = _safely(
+        "progress", lambda: messages.submission_progress(submission, lap=lap, laps=laps, time_s=time_s)
+    )
+    if message is not None:
+        publish(submission_group(submission.pk), message)
+
+
+def standings_changed(race, *, changed: list[dict] | None = None) -> None:
+    """The race's board (and so its season's standings) changed: send the first page of
+    each to their watchers."""
+    board = _safely("leaderboard", lambda: messages.leaderboard(race, kind="update", changed=changed or []))
+    if board is not None:
+        publish(race_group(race.pk), board)
+    season_standings_changed(race.season, changed=changed)
+
+
+def season_standings_changed(season, *, changed: list[dict] | None = None) -> None:
+    table = _safely("standings", lambda: messages.standings(season, kind="update", changed=changed or []))
+    if table is not None:
+        publish(season_group(season.slug), table)
+
+
+def result_landed(result) -> None:
+    """A result was stored and the standings rebuilt: the race's board, the season's
+    standings and the owner's submission all changed."""
+    changed = _safely("result", lambda: [messages.result_changed(result)])
+    standings_changed(result.race, changed=changed or [])
+    submission_status_changed(result.submission)
+
+
+# --- Names the racing services called first (kept working) --------------------------------
+
+
+def broadcast_result(result) -> None:
+    result_landed(result)
+
+
+def broadcast_submission(submission) -> None:
+    submission_status_changed(submission)
+
+
+def broadcast_progress(submission, event: dict) -> None:
+    """A progress line of a running race ({"lap", "laps", "time_s"})."""
+    submission_progress(submission, event.get("lap", 0), event.get("laps", 0), event.get("time_s"))

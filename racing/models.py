@@ -1,0 +1,158 @@
+"""Uploaded policies, submissions (a policy entered in a race) and their results.
+
+Rules live in `racing.services`; these classes only describe the data.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+
+def model_upload_to(instance: "PolicyModel", filename: str) -> str:
+    return f"models/{instance.owner_id}/{uuid.uuid4().hex}/{filename}"
+
+
+def replay_upload_to(instance: "Result", filename: str) -> str:
+    return f"replays/{instance.race_id}/{filename}"
+
+
+def video_upload_to(instance: "Result", filename: str) -> str:
+    return f"videos/{instance.race_id}/{filename}"
+
+
+class PolicyModel(models.Model):
+    """An uploaded ONNX policy with its DeepRacer metadata, checked before it was stored."""
+
+    owner = models.ForeignKey("league.Racer", on_delete=models.CASCADE, related_name="models")
+    name = models.CharField(max_length=80)
+    onnx = models.FileField(upload_to=model_upload_to)
+    metadata = models.JSONField(help_text="model_metadata.json as uploaded (unknown keys kept).")
+    sha256 = models.CharField(max_length=64, db_index=True)
+    sensors = models.JSONField()
+    action_space_type = models.CharField(max_length=12)
+    action_count = models.PositiveIntegerField(null=True, blank=True)
+    size_bytes = models.PositiveIntegerField()
+    info = models.JSONField(default=dict, help_text="What the trial inference found.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="model_name_unique_per_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Submission(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"  # a result: finished or DNF
+        FAILED = "failed", "Failed"  # the model's fault; the message says which
+        ERROR = "error", "Error"  # the platform's fault, after every retry
+
+    # Statuses that use up quota: the ones that are or will be a result.
+    QUOTA_STATUSES = (Status.QUEUED, Status.RUNNING, Status.FINISHED)
+
+    racer = models.ForeignKey("league.Racer", on_delete=models.CASCADE, related_name="submissions")
+    model = models.ForeignKey(PolicyModel, on_delete=models.CASCADE, related_name="submissions")
+    race = models.ForeignKey("league.Race", on_delete=models.CASCADE, related_name="submissions")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # The worker running it renews the lease; an expired lease means the worker died.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    run_token = models.CharField(max_length=32, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["racer", "race", "created_at"], name="submission_quota"),
+            models.Index(fields=["status", "lease_expires_at"], name="submission_lease"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.model} in {self.race_id} ({self.status})"
+
+
+class Result(models.Model):
+    """Every figure of the simulator's result for a raced submission, plus the replay."""
+
+    class Status(models.TextChoices):
+        FINISHED = "finished", "Finished"
+        DNF = "dnf", "Did not finish"
+
+    class VideoStatus(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RENDERING = "rendering", "Rendering"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="result")
+    race = models.ForeignKey("league.Race", on_delete=models.CASCADE, related_name="results")
+    racer = models.ForeignKey("league.Racer", on_delete=models.CASCADE, related_name="results")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    timing_method = models.CharField(max_length=16)
+    official_time_s = models.FloatField(null=True)
+    laps_completed = models.PositiveIntegerField()
+    lap_times_s = models.JSONField(default=list)
+    total_time_s = models.FloatField(null=True)
+    best_lap_s = models.FloatField(null=True)
+    avg_lap_s = models.FloatField(null=True)
+    progress = models.FloatField()
+    off_track_count = models.PositiveIntegerField()
+    penalty_s = models.FloatField(default=0.0)
+    steps = models.PositiveIntegerField()
+    trajectory_sha256 = models.CharField(max_length=64)
+    simulator_version = models.CharField(max_length=30)
+    onnxruntime_version = models.CharField(max_length=30)
+    numpy_version = models.CharField(max_length=30)
+    model_sha256 = models.CharField(max_length=64)
+    error = models.TextField(null=True, blank=True)
+    extra = models.JSONField(default=dict, help_text="Result keys this server does not know yet.")
+    replay = models.FileField(upload_to=replay_upload_to, blank=True)
+    video = models.FileField(upload_to=video_upload_to, blank=True)
+    video_status = models.CharField(
+        max_length=10, choices=VideoStatus.choices, default=VideoStatus.PENDING
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["race", "racer"], name="result_race_racer")]
+
+    # The simulator's result keys, in the order of RaceResult.to_dict().
+    SIMULATOR_KEYS = (
+        "status",
+        "laps_completed",
+        "lap_times_s",
+        "total_time_s",
+        "best_lap_s",
+        "avg_lap_s",
+        "progress",
+        "off_track_count",
+        "penalty_s",
+        "steps",
+        "trajectory_sha256",
+        "simulator_version",
+        "onnxruntime_version",
+        "numpy_version",
+        "model_sha256",
+        "error",
+        "timing_method",
+        "official_time_s",
+    )
+
+    def to_simulator_dict(self) -> dict:
+        data = {key: getattr(self, key) for key in self.SIMULATOR_KEYS}
+        data.update(self.extra or {})
+        return data

@@ -1,0 +1,217 @@
+"""Running the simulator's command line in the sandbox, and reading what it says.
+
+Two entry points, both through `racing.sandbox.run_sandboxed`:
+- `check_upload`: `python -m simulator check` (static checks and a trial inference);
+- `race_model`: `python -m simulator race` (an official time trial, with its replay).
+
+Every outcome is sorted into the model's fault (`ModelRejected` at upload,
+`RaceRun.kind == "failed"` at race time, with a message for the competitor) or the
+platform's fault (`PlatformFault`, retried and never counted against a quota).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from .sandbox import Limits, Outcome, SandboxStartError, run_sandboxed
+
+RESULT_STATUSES = ("finished", "dnf")
+
+
+class PlatformFault(RuntimeError):
+    """Something went wrong on our side; the submission is retried, the upload refused
+    with a "try again" message."""
+
+
+class ModelRejected(ValueError):
+    """The model failed a check. `errors` maps a field ("onnx", "metadata", "name") to
+    messages that name the fix."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+
+
+def _limits(kind: str) -> Limits:
+    cfg = settings.RACING
+    memory = int(cfg["SANDBOX_MEMORY_MB"]) * 1024 * 1024
+    if kind == "check":
+        return Limits(memory_bytes=memory, cpu_s=cfg["CHECK_CPU_S"], wall_s=cfg["CHECK_WALL_S"])
+    return Limits(memory_bytes=memory, cpu_s=cfg["RACE_CPU_S"], wall_s=cfg["RACE_WALL_S"])
+
+
+def _json_object(data: bytes) -> dict | None:
+    text = data.decode("utf-8", "replace").strip()
+    if not text:
+        return None
+    # The JSON document is the last line if anything else was printed before it.
+    for candidate in (text, text.splitlines()[-1]):
+        try:
+            value = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+def _limit_message(outcome: Outcome, limits: Limits, doing: str) -> str:
+    what = limits.describe(outcome.limit)
+    if outcome.limit == "memory":
+        return f"The model ran out of memory {doing}: it exceeded the {what}."
+    if outcome.limit == "cpu":
+        return f"The model used too much CPU time {doing}: it exceeded the {what}."
+    return f"The model took too long {doing}: it exceeded the {what}."
+
+
+def check_upload(onnx_bytes: bytes, metadata_bytes: bytes) -> dict:
+    """Run `python -m simulator check` on the files; return the model info.
+
+    Raises ModelRejected (the model's fault) or PlatformFault.
+    """
+    limits = _limits("check")
+    with tempfile.TemporaryDirectory(prefix="league-check-") as tmp:
+        work = Path(tmp)
+        (work / "model.onnx").write_bytes(onnx_bytes)
+        (work / "model_metadata.json").write_bytes(metadata_bytes)
+        args = [
+            "-m", "simulator", "check", "model.onnx",
+            "--metadata", "model_metadata.json", "--json",
+        ]  # fmt: skip
+        try:
+            outcome = run_sandboxed(args, limits, cwd=work)
+        except SandboxStartError as exc:
+            raise PlatformFault(str(exc)) from exc
+    if outcome.limit is not None:
+        raise ModelRejected({"onnx": [_limit_message(outcome, limits, "at trial inference")]})
+    data = _json_object(outcome.stdout)
+    if outcome.returncode == 0 and data is not None:
+        return data
+    if outcome.returncode == 2 and data is not None and data.get("error"):
+        field = data.get("field") if data.get("field") in ("onnx", "metadata") else "onnx"
+        return_error = str(data["error"])
+        raise ModelRejected({field: [return_error]})
+    if outcome.signal is not None:
+        raise ModelRejected(
+            {
+                "onnx": [
+                    f"The model crashed the runtime at trial inference ({outcome.signal_name}). "
+                    "Export it again with standard operators."
+                ]
+            }
+        )
+    raise PlatformFault(
+        f"model check exited with code {outcome.returncode}: {_last_line(outcome.stderr)}"
+    )
+
+
+@dataclass
+class RaceRun:
+    kind: str  # "result" | "failed" | "platform"
+    result: dict | None
+    message: str
+    replay_path: Path | None = None
+    outcome: Outcome | None = None
+
+
+def race_model(
+    *,
+    workdir: Path,
+    onnx_bytes: bytes,
+    metadata_bytes: bytes,
+    track_bytes: bytes,
+    laps: int,
+    timing_method: str,
+    off_track_penalty_s: float,
+    time_cap_s: float,
+    allowed_sensors: list[str] | tuple[str, ...] = (),
+    on_progress: Callable[[dict], None] | None = None,
+    on_tick: Callable[[], None] | None = None,
+    tick_s: float = 1.0,
+) -> RaceRun:
+    """Race the model in `workdir` (the caller removes it). Raises PlatformFault if the
+    child cannot be started; every other outcome is a RaceRun."""
+    limits = _limits("race")
+    (workdir / "model.onnx").write_bytes(onnx_bytes)
+    (workdir / "model_metadata.json").write_bytes(metadata_bytes)
+    (workdir / "track.npy").write_bytes(track_bytes)
+    replay = workdir / "replay.json"
+    args = [
+        "-m", "simulator", "race", "model.onnx",
+        "--metadata", "model_metadata.json",
+        "--track", str(workdir / "track.npy"),
+        "--laps", str(laps),
+        "--timing", timing_method,
+        "--penalty", repr(float(off_track_penalty_s)),
+        "--time-cap", repr(float(time_cap_s)),
+        "--json", "--replay", "replay.json", "--progress",
+    ]  # fmt: skip
+    if allowed_sensors:
+        args += ["--sensors", ",".join(allowed_sensors)]
+
+    def stderr_line(line: str) -> None:
+        if on_progress is None or not line.startswith("{"):
+            return
+        try:
+            event = json.loads(line)
+        except ValueError:
+            return
+        if isinstance(event, dict) and event.get("type") == "progress":
+            on_progress(event)
+
+    try:
+        outcome = run_sandboxed(
+            args, limits, cwd=workdir, on_stderr_line=stderr_line, on_tick=on_tick, tick_s=tick_s
+        )
+    except SandboxStartError as exc:
+        raise PlatformFault(str(exc)) from exc
+    return interpret_race(outcome, limits, replay)
+
+
+def interpret_race(outcome: Outcome, limits: Limits, replay: Path) -> RaceRun:
+    if outcome.limit is not None:
+        return RaceRun("failed", None, _limit_message(outcome, limits, "during the race"), None, outcome)
+    data = _json_object(outcome.stdout)
+    if outcome.returncode == 0:
+        if data is None or "status" not in data:
+            return RaceRun(
+                "platform", None, "the simulator printed no result", None, outcome
+            )
+        if data["status"] in RESULT_STATUSES:
+            return RaceRun("result", data, "", replay if replay.is_file() else None, outcome)
+        message = data.get("error") or "the policy failed during the race"
+        return RaceRun("failed", data, str(message), None, outcome)
+    if outcome.signal is not None:
+        return RaceRun(
+            "failed",
+            None,
+            f"The model crashed the simulator ({outcome.signal_name}).",
+            None,
+            outcome,
+        )
+    if outcome.returncode == 2:
+        # Bad arguments or a bad track are ours; a model that cannot be loaded is its own.
+        if data is not None and data.get("field") in ("onnx", "metadata"):
+            return RaceRun("failed", None, str(data.get("error")), None, outcome)
+        line = _last_line(outcome.stderr)
+        if line.startswith(("onnx:", "metadata:")) or "sensor" in line.lower():
+            return RaceRun("failed", None, line.split(":", 1)[-1].strip() if line.startswith(("onnx:", "metadata:")) else line, None, outcome)
+        return RaceRun("platform", None, f"simulator refused the race: {line}", None, outcome)
+    return RaceRun(
+        "platform",
+        None,
+        f"simulator exited with code {outcome.returncode}: {_last_line(outcome.stderr)}",
+        None,
+        outcome,
+    )

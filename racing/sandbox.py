@@ -1,0 +1,298 @@
+"""The one place where the server runs untrusted work: a child process under limits.
+
+Upload checks and races both run `python -m simulator ...` through `run_sandboxed`. The
+child gets an address-space limit (RLIMIT_AS), a CPU-time limit (RLIMIT_CPU), a cap on
+the size of files it writes, no core dumps, a scrubbed environment (no database URL or
+secret key), its own process group and a parent-death signal, and the parent enforces a
+wall-clock limit. Whatever the model does, the worker that started it carries on.
+
+`Outcome.limit` says which limit ended the child ("memory", "cpu", "wall") so the caller
+can tell the competitor; `SandboxStartError` is the platform's fault (cannot spawn).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import os
+import queue
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MAX_STDOUT_BYTES = 16 * 1024 * 1024
+MAX_STDERR_KEEP_BYTES = 64 * 1024
+MAX_FILE_BYTES = 512 * 1024 * 1024
+PR_SET_PDEATHSIG = 1
+
+# Messages of an allocation that failed under RLIMIT_AS, from Python, C and C++ code.
+MEMORY_MARKERS = (
+    "MemoryError",
+    "bad_alloc",
+    "Cannot allocate memory",
+    "Failed to allocate",
+    "out of memory",
+    "Out of memory",
+    "std::bad_alloc",
+    "unable to allocate",
+    "Unable to allocate",
+    "failed to map segment",
+)
+
+
+class SandboxStartError(RuntimeError):
+    """The child could not be started: the platform's fault, never the model's."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_bytes: int
+    cpu_s: float
+    wall_s: float
+    file_bytes: int = MAX_FILE_BYTES
+
+    def describe(self, limit: str) -> str:
+        if limit == "memory":
+            return f"memory limit ({self.memory_bytes // (1024 * 1024)} MB)"
+        if limit == "cpu":
+            return f"CPU-time limit ({self.cpu_s:g} s)"
+        if limit == "wall":
+            return f"wall-clock limit ({self.wall_s:g} s)"
+        return limit
+
+
+@dataclass
+class Outcome:
+    returncode: int  # negative: killed by that signal
+    stdout: bytes
+    stderr: str  # the tail, at most MAX_STDERR_KEEP_BYTES
+    limit: str | None = None  # "memory" | "cpu" | "wall": the limit that ended the child
+    cpu_s: float = 0.0
+    max_rss_bytes: int = 0
+    wall_s: float = 0.0
+    stderr_lines: list[str] = field(default_factory=list, repr=False)
+
+    @property
+    def signal(self) -> int | None:
+        return -self.returncode if self.returncode < 0 else None
+
+    @property
+    def signal_name(self) -> str:
+        sig = self.signal
+        if sig is None:
+            return ""
+        try:
+            return signal.Signals(sig).name
+        except ValueError:
+            return f"signal {sig}"
+
+
+def _set_pdeathsig() -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except Exception:  # not Linux: the wall-clock limit still applies
+        pass
+
+
+def _preexec(limits: Limits) -> Callable[[], None]:
+    memory = int(limits.memory_bytes)
+    cpu = max(1, int(math.ceil(limits.cpu_s)))
+    file_bytes = int(limits.file_bytes)
+
+    def apply() -> None:  # runs in the child between fork and exec: keep it simple
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        # SIGXCPU at the soft limit, SIGKILL two seconds later if it is ignored.
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 2))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
+        _set_pdeathsig()
+
+    return apply
+
+
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """A minimal environment: nothing of the server's secrets reaches the child."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+        "PYTHONUNBUFFERED": "1",
+        "LANG": "C.UTF-8",
+        # One thread per race: results do not hinge on the machine, and workers do not
+        # fight over cores.
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    if extra:
+        env.update(extra)
+    return env
+
+
+def python_executable() -> str:
+    try:
+        from django.conf import settings
+
+        configured = settings.RACING.get("PYTHON") if settings.configured else ""
+    except Exception:  # pragma: no cover - used outside Django
+        configured = ""
+    return configured or sys.executable
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def run_sandboxed(
+    args: Sequence[str],
+    limits: Limits,
+    *,
+    cwd: str | Path,
+    env: dict[str, str] | None = None,
+    on_stderr_line: Callable[[str], None] | None = None,
+    on_tick: Callable[[], None] | None = None,
+    tick_s: float = 1.0,
+) -> Outcome:
+    """Run `python ARGS...` in a child process under `limits`.
+
+    `on_stderr_line` gets each stderr line as it comes and `on_tick` is called about every
+    `tick_s` seconds, both in the calling thread (so they may use the database); an
+    exception from either kills the child and propagates.
+    """
+    argv = [python_executable(), *args]
+    events: queue.Queue = queue.Queue()
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            argv,
+            cwd=str(cwd),
+            env=child_env(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            preexec_fn=_preexec(limits),
+            start_new_session=True,
+            close_fds=True,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise SandboxStartError(f"could not start the simulator: {exc}") from exc
+
+    stdout_chunks: list[bytes] = []
+    stderr_lines: list[str] = []
+
+    def read_stdout() -> None:
+        size = 0
+        for chunk in iter(lambda: proc.stdout.read(65536), b""):
+            if size < MAX_STDOUT_BYTES:
+                stdout_chunks.append(chunk[: MAX_STDOUT_BYTES - size])
+                size += len(chunk)
+
+    def read_stderr() -> None:
+        for raw in iter(proc.stderr.readline, b""):
+            events.put(("line", raw.decode("utf-8", "replace").rstrip("\n")))
+
+    def wait_child() -> None:
+        while True:
+            try:
+                _, status, usage = os.wait4(proc.pid, 0)
+                break
+            except InterruptedError:  # pragma: no cover
+                continue
+        events.put(("exit", (status, usage)))
+
+    readers = [
+        threading.Thread(target=read_stdout, daemon=True),
+        threading.Thread(target=read_stderr, daemon=True),
+    ]
+    waiter = threading.Thread(target=wait_child, daemon=True)
+    for thread in (*readers, waiter):
+        thread.start()
+
+    deadline = started + limits.wall_s
+    next_tick = started + tick_s
+    exit_info = None
+    limit: str | None = None
+    try:
+        while exit_info is None:
+            now = time.monotonic()
+            if now >= deadline and limit is None:
+                limit = "wall"
+                _kill_group(proc.pid)
+                deadline = float("inf")
+            if on_tick is not None and now >= next_tick:
+                next_tick = now + tick_s
+                on_tick()
+            timeout = max(0.0, min(deadline, next_tick) - time.monotonic())
+            try:
+                kind, payload = events.get(timeout=timeout)
+            except queue.Empty:
+                continue
+            if kind == "line":
+                stderr_lines.append(payload)
+                if on_stderr_line is not None:
+                    on_stderr_line(payload)
+            else:
+                exit_info = payload
+    except BaseException:
+        _kill_group(proc.pid)
+        waiter.join(5)
+        raise
+    finally:
+        # Grandchildren could keep the pipes open: end the whole group, then drain.
+        _kill_group(proc.pid)
+        for thread in readers:
+            thread.join(5)
+    while True:  # lines that arrived between the exit and the end of the stream
+        try:
+            kind, payload = events.get_nowait()
+        except queue.Empty:
+            break
+        if kind == "line":
+            stderr_lines.append(payload)
+            if on_stderr_line is not None:
+                on_stderr_line(payload)
+
+    status, usage = exit_info
+    returncode = os.waitstatus_to_exitcode(status)
+    proc.returncode = returncode  # reaped by wait4: keep Popen from waiting again
+    for stream in (proc.stdout, proc.stderr):
+        stream.close()
+    cpu_s = usage.ru_utime + usage.ru_stime
+    stderr_text = "\n".join(stderr_lines)[-MAX_STDERR_KEEP_BYTES:]
+    if limit is None:
+        limit = _limit_hit(returncode, cpu_s, limits, stderr_text)
+    return Outcome(
+        returncode=returncode,
+        stdout=b"".join(stdout_chunks),
+        stderr=stderr_text,
+        limit=limit,
+        cpu_s=cpu_s,
+        max_rss_bytes=usage.ru_maxrss * 1024,
+        wall_s=time.monotonic() - started,
+        stderr_lines=stderr_lines,
+    )
+
+
+def _limit_hit(returncode: int, cpu_s: float, limits: Limits, stderr: str) -> str | None:
+    if returncode == -signal.SIGXCPU:
+        return "cpu"
+    if returncode == -signal.SIGKILL and cpu_s >= math.ceil(limits.cpu_s) - 0.05:
+        return "cpu"
+    if returncode != 0 and any(marker in stderr for marker in MEMORY_MARKERS):
+        return "memory"
+    if returncode == -signal.SIGKILL:
+        # Nobody else sends SIGKILL to a race but the kernel's OOM killer.
+        return "memory"
+    return None

@@ -1,0 +1,261 @@
+"""Test data builders: real objects through the real services where it matters, and
+small ONNX policies written with onnx.helper (no training framework)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+from django.core.files.base import ContentFile
+from onnx import TensorProto, helper, numpy_helper
+
+from league.models import Race, Racer, Season
+from league.services import racer_signup
+from racing.models import PolicyModel
+from simulator import layout as L
+from simulator.drivers import CONTINUOUS_SPACE, state_driver
+from tracks.models import Track
+from tracks.services import track_import
+
+_seq = itertools.count(1)
+PASSWORD = "correct-horse-battery-staple"
+DATA_DIR = Path(__file__).resolve().parent.parent / "tracks" / "data"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{next(_seq)}"
+
+
+# --- League -------------------------------------------------------------------------------
+
+
+def racer(alias: str | None = None, *, username: str | None = None, staff: bool = False) -> Racer:
+    alias = alias or unique("Racer ")
+    r = racer_signup(username=username or unique("user"), password=PASSWORD, alias=alias)
+    if staff:
+        r.user.is_staff = True
+        r.user.is_superuser = True
+        r.user.save()
+    return r
+
+
+def oval_waypoints(radius_m: float = 3.0, width_m: float = 1.0, n: int = 60) -> np.ndarray:
+    """A circle, counter-clockwise, DeepRacer's (N, 6) layout, first row repeated."""
+    a = np.linspace(0.0, 2.0 * np.pi, n, endpoint=False)
+    ring = lambda r: np.stack([r * np.cos(a), r * np.sin(a)], axis=1)  # noqa: E731
+    arr = np.concatenate([ring(radius_m), ring(radius_m - width_m / 2), ring(radius_m + width_m / 2)], axis=1)
+    return np.concatenate([arr, arr[:1]])
+
+
+def npy_bytes(arr: np.ndarray) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=False)
+    return buf.getvalue()
+
+
+def track(slug: str = "oval-loop") -> Track:
+    """A shipped track (loaded through the real import) or, failing that, a circle."""
+    existing = Track.objects.filter(slug=slug).first()
+    if existing:
+        return existing
+    catalog = json.loads((DATA_DIR / "catalog.json").read_text())
+    entry = next((e for e in catalog if e["slug"] == slug), None)
+    if entry is not None:
+        data = (DATA_DIR / entry["file"]).read_bytes()
+        return track_import(data=data, name=entry["name"], slug=slug, is_shipped=True)[0]
+    return track_import(data=npy_bytes(oval_waypoints()), name=slug.title(), slug=slug)[0]
+
+
+def season(status: str = "open", *, slug: str | None = None, tracks=None, **race_kwargs) -> Season:
+    from league.services import season_create, season_open
+
+    s = season_create(slug=slug or unique("season-"), tracks=tracks or [track()], **race_kwargs)
+    if status == "open":
+        season_open(s)
+    elif status == "closed":
+        s.status = Season.Status.CLOSED
+        s.save()
+    s.refresh_from_db()
+    return s
+
+
+def race(**kwargs) -> Race:
+    """A race accepting submissions (its season open) unless a status is given."""
+    status = kwargs.pop("status", "open")
+    return season(status, **kwargs).races.select_related("season", "track").get()
+
+
+# --- ONNX policies ------------------------------------------------------------------------
+
+
+def state_metadata(**overrides) -> dict:
+    meta = {
+        "action_space": CONTINUOUS_SPACE,
+        "sensor": ["STATE"],
+        "neural_network": "TEST",
+        "training_algorithm": "clipped_ppo",
+        "action_space_type": "continuous",
+        "version": "5",
+    }
+    meta.update(overrides)
+    return meta
+
+
+def discrete_metadata(n: int = 3, sensor: str = "STATE") -> dict:
+    space = [{"steering_angle": float(s), "speed": 1.0} for s in np.linspace(-30, 30, n)]
+    return {"action_space": space, "sensor": [sensor], "action_space_type": "discrete", "version": "5"}
+
+
+def good_state_onnx() -> bytes:
+    """The STATE house driver: finishes the shipped tracks."""
+    return state_driver().SerializeToString()
+
+
+def _model(nodes, inputs, outputs, initializers=(), opsets=(("", 17),), check=True) -> bytes:
+    graph = helper.make_graph(nodes, "policy", inputs, outputs, list(initializers))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid(d, v) for d, v in opsets])
+    model.ir_version = 8
+    if check:
+        onnx.checker.check_model(model)
+    return model.SerializeToString()
+
+
+def _io(name: str, shape: list, elem=TensorProto.FLOAT):
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+def linear_onnx(in_size: int = L.STATE_SIZE, out_size: int = 2, input_name: str = "state") -> bytes:
+    """state -> Tanh(state @ W): a valid, harmless policy of any shape."""
+    w = numpy_helper.from_array(np.full((in_size, out_size), 0.01, np.float32), "W")
+    nodes = [helper.make_node("MatMul", [input_name, "W"], ["h"]), helper.make_node("Tanh", ["h"], ["action"])]
+    return _model(nodes, [_io(input_name, [1, in_size])], [_io("action", [1, out_size])], [w])
+
+
+def nan_onnx() -> bytes:
+    """Always NaN: 0 * Log(-1)."""
+    c = numpy_helper.from_array(np.full((1, 2), -1.0, np.float32), "c")
+    nodes = [
+        helper.make_node("ReduceSum", ["state"], ["s"], keepdims=1),
+        helper.make_node("Log", ["c"], ["nan"]),
+        helper.make_node("Mul", ["s", "nan"], ["action"]),
+    ]
+    return _model(nodes, [_io("state", [1, L.STATE_SIZE])], [_io("action", [1, 2])], [c])
+
+
+def nan_when_stopped_onnx() -> bytes:
+    """Fine at trial inference (inputs 0.5), NaN on the start line (speed 0):
+    Sqrt(speed - 0.25) is NaN for a car at rest."""
+    starts = numpy_helper.from_array(np.array([0], np.int64), "starts")
+    ends = numpy_helper.from_array(np.array([1], np.int64), "ends")
+    axes = numpy_helper.from_array(np.array([1], np.int64), "axes")
+    quarter = numpy_helper.from_array(np.array([[0.25]], np.float32), "quarter")
+    zeros = numpy_helper.from_array(np.zeros((1, 2), np.float32), "zeros")
+    nodes = [
+        helper.make_node("Slice", ["state", "starts", "ends", "axes"], ["speed"]),
+        helper.make_node("Sub", ["speed", "quarter"], ["d"]),
+        helper.make_node("Sqrt", ["d"], ["r"]),
+        helper.make_node("Add", ["zeros", "r"], ["action"]),
+    ]
+    return _model(
+        nodes, [_io("state", [1, L.STATE_SIZE])], [_io("action", [1, 2])], [starts, ends, axes, quarter, zeros]
+    )
+
+
+def slow_onnx(size: int = 1536) -> bytes:
+    """Seconds per inference on one thread: (Tile -> size x size) @ its transpose, twice."""
+    reps = numpy_helper.from_array(np.array([size, size // L.STATE_SIZE + 1], np.int64), "reps")
+    starts = numpy_helper.from_array(np.array([0, 0], np.int64), "starts")
+    ends = numpy_helper.from_array(np.array([size, size], np.int64), "ends")
+    ends2 = numpy_helper.from_array(np.array([1, 2], np.int64), "ends2")
+    nodes = [
+        helper.make_node("Tile", ["state", "reps"], ["big"]),
+        helper.make_node("Slice", ["big", "starts", "ends"], ["sq"]),
+        helper.make_node("Transpose", ["sq"], ["sqt"], perm=[1, 0]),
+        helper.make_node("MatMul", ["sq", "sqt"], ["p1"]),
+        helper.make_node("MatMul", ["p1", "sq"], ["p2"]),
+        helper.make_node("MatMul", ["p2", "sqt"], ["p3"]),
+        helper.make_node("Slice", ["p3", "starts", "ends2"], ["s"]),
+        helper.make_node("Tanh", ["s"], ["action"]),
+    ]
+    return _model(
+        nodes, [_io("state", [1, L.STATE_SIZE])], [_io("action", [1, 2])], [reps, starts, ends, ends2]
+    )
+
+
+def memory_hog_onnx(gigabytes: int = 8) -> bytes:
+    """Asks for `gigabytes` of activations at every inference (Tile of the input)."""
+    rows = gigabytes * (1 << 30) // (4 * L.STATE_SIZE)
+    reps = numpy_helper.from_array(np.array([rows, 1], np.int64), "reps")
+    nodes = [
+        helper.make_node("Tile", ["state", "reps"], ["big"]),
+        helper.make_node("ReduceMean", ["big"], ["m"], axes=[0], keepdims=1),
+        helper.make_node("Slice", ["m", "s0", "s2", "ax"], ["action"]),
+    ]
+    consts = [
+        reps,
+        numpy_helper.from_array(np.array([0], np.int64), "s0"),
+        numpy_helper.from_array(np.array([2], np.int64), "s2"),
+        numpy_helper.from_array(np.array([1], np.int64), "ax"),
+    ]
+    return _model(nodes, [_io("state", [1, L.STATE_SIZE])], [_io("action", [1, 2])], consts, opsets=(("", 13),))
+
+
+def custom_domain_onnx() -> bytes:
+    nodes = [helper.make_node("FastDrive", ["state"], ["action"], domain="com.example.evil")]
+    return _model(
+        nodes,
+        [_io("state", [1, L.STATE_SIZE])],
+        [_io("action", [1, 2])],
+        opsets=(("", 17), ("com.example.evil", 1)),
+        check=False,
+    )
+
+
+def external_data_onnx() -> bytes:
+    w = TensorProto()
+    w.name = "W"
+    w.data_type = TensorProto.FLOAT
+    w.dims.extend([L.STATE_SIZE, 2])
+    w.data_location = TensorProto.EXTERNAL
+    for key, value in (("location", "../../etc/passwd"), ("offset", "0"), ("length", "208")):
+        entry = w.external_data.add()
+        entry.key, entry.value = key, value
+    nodes = [helper.make_node("MatMul", ["state", "W"], ["action"])]
+    return _model(nodes, [_io("state", [1, L.STATE_SIZE])], [_io("action", [1, 2])], [w], check=False)
+
+
+def checker_failing_onnx() -> bytes:
+    """Parses, but the graph uses a value that nothing produces."""
+    nodes = [helper.make_node("Add", ["state", "ghost"], ["action"])]
+    return _model(nodes, [_io("state", [1, L.STATE_SIZE])], [_io("action", [1, 2])], check=False)
+
+
+# --- Stored models ------------------------------------------------------------------------
+
+
+def policy_model(owner: Racer, *, name: str | None = None, onnx_bytes: bytes | None = None,
+                 metadata: dict | None = None) -> PolicyModel:
+    """A stored model without the upload check (tests of upload use model_upload)."""
+    import hashlib
+
+    data = onnx_bytes if onnx_bytes is not None else good_state_onnx()
+    meta = metadata or state_metadata()
+    model = PolicyModel(
+        owner=owner,
+        name=name or unique("model-"),
+        metadata=meta,
+        sha256=hashlib.sha256(data).hexdigest(),
+        sensors=list(meta["sensor"]),
+        action_space_type=meta["action_space_type"],
+        action_count=len(meta["action_space"]) if meta["action_space_type"] == "discrete" else None,
+        size_bytes=len(data),
+        info={},
+    )
+    model.onnx.save("model.onnx", ContentFile(data), save=False)
+    model.save()
+    return model

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from league.services import racer_signup
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+def test_signup_creates_a_racer_with_a_token(api):
+    resp = api.post("/api/auth/signup/", {"username": "zoe", "password": f.PASSWORD, "alias": "Zoe Z"}, format="json")
+    assert resp.status_code == 201
+    token = resp.json()["token"]
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    me = api.get("/api/auth/me/").json()
+    assert me == {"username": "zoe", "alias": "Zoe Z", "token": token, "is_staff": False}
+
+
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"username": "", "password": f.PASSWORD, "alias": "Ok Alias"}, "username"),
+        ({"username": "bob", "password": "123", "alias": "Ok Alias"}, "password"),
+        ({"username": "bob", "password": f.PASSWORD, "alias": "!"}, "alias"),
+    ],
+)
+def test_signup_errors_name_the_field(api, data, field):
+    resp = api.post("/api/auth/signup/", data, format="json")
+    assert resp.status_code == 400 and field in resp.json()
+
+
+def test_alias_and_username_are_unique_ignoring_case():
+    racer_signup(username="ann", password=f.PASSWORD, alias="Ann Racer")
+    with pytest.raises(ValidationError) as exc:
+        racer_signup(username="ANN", password=f.PASSWORD, alias="ann racer")
+    assert set(exc.value.message_dict) == {"username", "alias"}
+
+
+def test_token_with_a_wrong_password(api):
+    f.racer(username="ann")
+    resp = api.post("/api/auth/token/", {"username": "ann", "password": "nope"}, format="json")
+    assert resp.status_code == 400

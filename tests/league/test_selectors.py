@@ -1,0 +1,36 @@
+"""The reads the pages use: home, garage, profile."""
+
+from __future__ import annotations
+
+import pytest
+
+from league import selectors as league_selectors
+from racing import selectors as racing_selectors
+from racing import services
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_garage_and_profile():
+    race = f.race(daily_quota=5, total_quota=9)
+    racer = f.racer("Ann")
+    model = f.policy_model(racer)
+    submission = services.submission_create(racer=racer, model=model, race=race)
+    assert services.submission_race(submission.pk) == "finished"
+
+    home = league_selectors.home_data(user=racer.user)
+    assert home["season"] == race.season
+    assert home["races"][0]["top"][0]["racer"] == "Ann"
+    assert home["standings"][0]["points"] == 25
+    assert [s.pk for s in home["my_submissions"]] == [submission.pk]
+
+    garage = racing_selectors.garage(racer)
+    assert [m.pk for m in garage["models"]] == [model.pk]
+    assert garage["races"][0]["quota"] == {
+        "today": 1, "daily_quota": 5, "left_today": 4, "total": 1, "total_quota": 9,
+    }
+
+    profile = league_selectors.racer_profile(league_selectors.racer_get("ann"))
+    assert profile["wins"] == 1 and profile["results"] == 1
+    assert profile["races"][0].rank == 1 and profile["seasons"][0].points == 25

@@ -1,0 +1,164 @@
+"""Uploads: a good package is stored with its figures; every kind of bad package is a
+400 naming the field and the fix, and nothing is stored."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from racing.models import PolicyModel
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+def onnx_file(data: bytes, name: str = "model.onnx") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type="application/octet-stream")
+
+
+def meta_file(meta, name: str = "model_metadata.json") -> SimpleUploadedFile:
+    data = meta if isinstance(meta, bytes) else json.dumps(meta).encode()
+    return SimpleUploadedFile(name, data, content_type="application/json")
+
+
+@pytest.fixture
+def racer_api(api):
+    racer = f.racer()
+    api.force_authenticate(racer.user)
+    api.racer = racer
+    return api
+
+
+def upload(api, *, name="my model", onnx=None, meta=None):
+    data = {"name": name}
+    if onnx is not None:
+        data["onnx"] = onnx_file(onnx) if isinstance(onnx, bytes) else onnx
+    if meta is not None:
+        data["metadata"] = meta_file(meta)
+    return api.post("/api/models/", data, format="multipart")
+
+
+def test_good_upload_is_stored_with_its_figures(racer_api):
+    resp = upload(racer_api, onnx=f.good_state_onnx(), meta=f.state_metadata(extra_key="kept"))
+    assert resp.status_code == 201, resp.json()
+    body = resp.json()
+    assert body["name"] == "my model"
+    assert body["sensors"] == ["STATE"]
+    assert body["action_space_type"] == "continuous"
+    assert len(body["sha256"]) == 64
+    model = PolicyModel.objects.get(pk=body["id"])
+    assert model.owner == racer_api.racer
+    assert model.metadata["extra_key"] == "kept"
+    assert model.onnx.read() == f.good_state_onnx()
+
+    listed = racer_api.get("/api/models/").json()
+    assert [m["id"] for m in listed["results"]] == [body["id"]]
+
+
+BAD_UPLOADS = {
+    "missing onnx": (dict(onnx=None, meta=f.state_metadata()), "onnx", "Attach"),
+    "missing metadata": (dict(onnx=f.good_state_onnx(), meta=None), "metadata", "Attach"),
+    "empty onnx": (dict(onnx=b"", meta=f.state_metadata()), "onnx", "empty"),
+    "garbage bytes": (dict(onnx=b"\x00\x01garbage" * 50, meta=f.state_metadata()), "onnx", "not an ONNX model"),
+    "metadata not JSON": (dict(onnx=f.good_state_onnx(), meta=b"{action_space: oops"), "metadata", "not valid JSON"),
+    "no action space": (
+        dict(onnx=f.good_state_onnx(), meta={"sensor": ["STATE"], "action_space_type": "continuous"}),
+        "metadata",
+        "action_space",
+    ),
+    "unknown sensor": (
+        dict(onnx=f.good_state_onnx(), meta=f.state_metadata(sensor=["SONAR"])),
+        "metadata",
+        "supported sensors: FRONT_FACING_CAMERA, LIDAR, STATE",
+    ),
+    "steering beyond 30": (
+        dict(
+            onnx=f.linear_onnx(out_size=2),
+            meta={**f.discrete_metadata(2), "action_space": [
+                {"steering_angle": 45, "speed": 1}, {"steering_angle": 0, "speed": 1}]},
+        ),
+        "metadata",
+        "-30..30",
+    ),
+    "speed beyond 4": (
+        dict(
+            onnx=f.linear_onnx(out_size=2),
+            meta={**f.discrete_metadata(2), "action_space": [
+                {"steering_angle": 0, "speed": 9}, {"steering_angle": 0, "speed": 1}]},
+        ),
+        "metadata",
+        "0.1..4",
+    ),
+    "output width != actions": (
+        dict(onnx=f.linear_onnx(out_size=3), meta=f.discrete_metadata(5)), "onnx", "expected [1,5]"
+    ),
+    "input shape != sensor": (
+        dict(onnx=f.linear_onnx(in_size=64), meta=f.state_metadata()), "onnx", "expected [1,26]"
+    ),
+    "custom operator domain": (
+        dict(onnx=f.custom_domain_onnx(), meta=f.state_metadata()), "onnx", "not allowed"
+    ),
+    "external data": (dict(onnx=f.external_data_onnx(), meta=f.state_metadata()), "onnx", "external data"),
+    "checker failure": (dict(onnx=f.checker_failing_onnx(), meta=f.state_metadata()), "onnx", "checker"),
+    "NaN at trial inference": (dict(onnx=f.nan_onnx(), meta=f.state_metadata()), "onnx", "NaN"),
+    "no name": (dict(name="  ", onnx=f.good_state_onnx(), meta=f.state_metadata()), "name", "name"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_UPLOADS, ids=list(BAD_UPLOADS))
+def test_bad_upload_is_refused_with_its_message(racer_api, case):
+    kwargs, field, message = BAD_UPLOADS[case]
+    resp = upload(racer_api, **kwargs)
+    assert resp.status_code == 400, resp.content
+    errors = resp.json()
+    assert field in errors, errors
+    assert any(message in m for m in errors[field]), errors
+    assert PolicyModel.objects.count() == 0
+
+
+def test_duplicate_name_for_the_same_owner_is_refused(racer_api):
+    assert upload(racer_api, onnx=f.good_state_onnx(), meta=f.state_metadata()).status_code == 201
+    resp = upload(racer_api, name="My Model", onnx=f.good_state_onnx(), meta=f.state_metadata())
+    assert resp.status_code == 400
+    assert "already have a model" in resp.json()["name"][0]
+    assert PolicyModel.objects.count() == 1
+
+
+def test_same_name_for_another_owner_is_fine(racer_api, api):
+    f.policy_model(f.racer(), name="my model")
+    assert upload(racer_api, onnx=f.good_state_onnx(), meta=f.state_metadata()).status_code == 201
+
+
+def test_file_over_the_size_cap_is_refused(racer_api, settings):
+    settings.RACING = {**settings.RACING, "MAX_MODEL_BYTES": 1000}
+    resp = upload(racer_api, onnx=f.good_state_onnx() + b"\0" * 2000, meta=f.state_metadata())
+    assert resp.status_code == 400
+    assert "limit" in resp.json()["onnx"][0]
+
+
+def test_slow_model_is_refused_at_trial_inference(racer_api):
+    resp = upload(racer_api, onnx=f.slow_onnx(), meta=f.state_metadata())
+    assert resp.status_code == 400, resp.json()
+    message = resp.json()["onnx"][0].lower()
+    assert "trial inference" in message or "too long" in message
+
+
+def test_model_over_the_memory_limit_is_refused(racer_api, settings):
+    settings.RACING = {**settings.RACING, "SANDBOX_MEMORY_MB": 1024}
+    resp = upload(racer_api, onnx=f.memory_hog_onnx(3), meta=f.state_metadata())
+    assert resp.status_code == 400
+    assert "memory" in resp.json()["onnx"][0]
+
+
+def test_upload_needs_authentication(api):
+    resp = upload(api, onnx=f.good_state_onnx(), meta=f.state_metadata())
+    assert resp.status_code in (401, 403)
+
+
+def test_body_far_over_the_cap_is_refused_before_parsing(racer_api, settings):
+    settings.RACING = {**settings.RACING, "MAX_MODEL_BYTES": 1000, "MAX_METADATA_BYTES": 1000}
+    resp = upload(racer_api, onnx=b"\0" * 200_000, meta=f.state_metadata())
+    assert resp.status_code == 400
+    assert "limit" in resp.json()["onnx"][0]
