@@ -172,6 +172,10 @@ class TimeTrial:
         self.distance_m = 0.0  # unwrapped arc length covered since the start
         self.best_distance_m = 0.0
         self.clock_s = 0.0
+        # The clock is steps * dt + penalties, computed from integers so that 15 steps
+        # of 1/15 s are exactly one second (summing dt would drift below it).
+        self._n_steps = 0
+        self._n_penalties = 0
         self.crossings_s: list[float] = []
         self.laps = 0
         self.off_track_count = 0
@@ -200,7 +204,8 @@ class TimeTrial:
         return f if 0.0 <= f < 1.0 else 0.0
 
     def _event(self, kind: str, **extra) -> None:
-        self.events.append({"type": kind, "step": len(self.rows), "time_s": round(self.clock_s, 3),
+        # Events belong to the trajectory row of the step they happened in.
+        self.events.append({"type": kind, "step": self._n_steps - 1, "time_s": round(self.clock_s, 3),
                             "lap": self.laps, "x_m": self.car.x_m, "y_m": self.car.y_m, **extra})
 
     def _record(self, action: int, on_track: float) -> None:
@@ -220,7 +225,8 @@ class TimeTrial:
         length = self._length
         car = self._step_car(self.car, steering_deg, speed_m_s)
         t_prev = self.clock_s
-        self.clock_s = clock = t_prev + self._dt
+        self._n_steps += 1
+        self.clock_s = clock = self._n_steps * self._dt + self._n_penalties * rules.off_track_penalty_s
         i, t = self._closest(car.x_m, car.y_m, self.proj.index)
         proj = self._projection_at(i, t, car.x_m, car.y_m)
         self.car = car
@@ -265,9 +271,10 @@ class TimeTrial:
             else:
                 self.wrong_way_count += 1
                 self._event("wrong_way")
-                resume = self.best_distance_m % length
+                resume = (self.start_s_m + self.best_distance_m) % length
                 self.distance_m = self.best_distance_m
-            self.clock_s += rules.off_track_penalty_s
+            self._n_penalties += 1
+            self.clock_s = self._n_steps * self._dt + self._n_penalties * rules.off_track_penalty_s
             self.car, self.proj = self._placed_at(resume)
             self._prev_s = self.proj.s_m
             self._event("reset", penalty_s=rules.off_track_penalty_s)

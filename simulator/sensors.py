@@ -17,6 +17,8 @@ from .track import Projection, Track
 from .vehicle import CarState
 
 DEG = math.pi / 180.0
+# Lap progress is in [0, 1); the largest float32 below 1 keeps it there after the cast.
+_BELOW_ONE = float(np.nextafter(np.float32(1.0), np.float32(0.0)))
 
 # Grey levels of the rendered world (the camera is grayscale).
 GROUND_GREY = 70  # off-track ground
@@ -72,7 +74,7 @@ class StateSensor:
             proj.offset_m,
             _wrap(proj.track_heading_rad - car.heading_rad),
             proj.left_half_width_m + proj.right_half_width_m,
-            proj.s_m / self.track.length_m,
+            min(proj.s_m / self.track.length_m, _BELOW_ONE),
         )
         k = int(proj.s_m * self._per_m + 0.5)
         if k >= self._m:
