@@ -18,6 +18,13 @@ class UsageError(Exception):
     """A problem the user fixes; printed as one line, exit status 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments are one line on stderr too (argparse would print the usage first)."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see --help)\n")
+
+
 def format_time(seconds: float | None) -> str:
     if seconds is None:
         return "-"
@@ -71,6 +78,8 @@ def cmd_race(args) -> int:
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if args.replay and not Path(args.replay).resolve().parent.is_dir():
+        raise UsageError(f"--replay: folder {Path(args.replay).resolve().parent} does not exist")
     track = _load_track(args.track)
     policy = _load_policy(args)
 
@@ -85,7 +94,10 @@ def cmd_race(args) -> int:
     except RaceSetupError as exc:
         raise UsageError(str(exc)) from None
     if args.replay:
-        write_replay(args.replay, result, track, args.track)
+        try:
+            write_replay(args.replay, result, track, args.track)
+        except OSError as exc:
+            raise UsageError(f"--replay: cannot write {args.replay} ({exc.strerror})") from None
     if args.json:
         print(json.dumps(result.to_dict()))
         return 0
@@ -175,7 +187,10 @@ def cmd_camera(args) -> int:
     img = Image.fromarray(camera.render(car).copy(), mode="L")
     if args.scale > 1:
         img = img.resize((img.width * args.scale, img.height * args.scale), Image.NEAREST)
-    img.save(args.out)
+    try:
+        img.save(args.out)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--out: cannot write {args.out} ({exc})") from None
     print(args.out)
     if args.map:
         from .render import render_map
@@ -203,7 +218,7 @@ def cmd_bench(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="python -m simulator",
         description="The official race simulator: local time trials identical to the league's.",
     )

@@ -208,6 +208,8 @@ class ModelInfo:
 
 
 _ONNX_DTYPES = {1: "float32", 2: "uint8", 10: "float16", 11: "float64"}
+# Element types an action output may have: numbers numpy can hold (no strings, no bools).
+_NUMERIC_OUTPUT_TYPES = {1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 13}
 
 
 def _dims(value_info) -> list:
@@ -354,6 +356,12 @@ def inspect_model(
     if not model.graph.output:
         raise ModelError("onnx", "the model has no outputs")
     out = model.graph.output[0]
+    out_elem = out.type.tensor_type.elem_type if out.type.HasField("tensor_type") else 0
+    if out_elem not in _NUMERIC_OUTPUT_TYPES:
+        kind = onnx.TensorProto.DataType.Name(out_elem).lower() if out.type.HasField("tensor_type") else "not a tensor"
+        raise ModelError(
+            "onnx", f"the first output {out.name!r} is {kind}; it must be a float32 tensor of action values"
+        )
     out_dims = _dims(out)
     n_actions = len(metadata.actions) if metadata.action_space_type == "discrete" else 2
     if out_dims and not (
@@ -391,7 +399,9 @@ def session_options():
     so.inter_op_num_threads = 1
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.log_severity_level = 3
+    # Fatal only: errors reach us as exceptions; onnxruntime's own log line would repeat
+    # them on stderr, where the CLI promises one line.
+    so.log_severity_level = 4
     return so
 
 

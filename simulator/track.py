@@ -229,6 +229,8 @@ def track_from_array(arr: object, name: str = "") -> Track:
             f"track array has shape {arr.shape}, expected (N, 6) rows of "
             "[center_x, center_y, inner_x, inner_y, outer_x, outer_y]"
         )
+    if arr.shape[0] == 0:
+        raise TrackError(f"track has no waypoints, at least {MIN_WAYPOINTS} are needed")
     a = arr.astype(np.float64)
     bad = ~np.isfinite(a).all(axis=1)
     if bad.any():
@@ -274,7 +276,16 @@ def load_track_file(path: str | Path) -> Track:
             raise TrackError(
                 f"{path.name} holds pickled Python objects, not a plain numeric array"
             ) from None
-        raise TrackError(f"{path.name} is not a readable .npy array ({exc})") from None
+        raise TrackError(f"{path.name} is not a readable .npy array ({_first_line(exc)})") from None
     except (OSError, EOFError) as exc:
-        raise TrackError(f"{path.name} is not a readable .npy array ({exc})") from None
+        raise TrackError(f"{path.name} is not a readable .npy array ({_first_line(exc)})") from None
+    except MemoryError:
+        raise TrackError(f"{path.name} declares an array too large to be a track") from None
+    except Exception as exc:  # numpy's header parser lets tokenizer errors through
+        raise TrackError(f"{path.name} is not a readable .npy array ({type(exc).__name__})") from None
     return track_from_array(arr, name=path.stem)
+
+
+def _first_line(exc: Exception, limit: int = 200) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:limit] if lines else type(exc).__name__

@@ -1,0 +1,298 @@
+"""What the policy sees: the STATE layout, LIDAR ranges and the camera picture.
+
+Most checks sit on the bottom straight of a long stadium (y = -1.5, driving +x,
+1 m wide, straight from x = -5 to x = 5), where every number is known by hand.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from onnx import TensorProto
+
+from simulator import layout as L
+from simulator.params import CameraParams, LidarParams, RaceRules, SimParams
+from simulator.race import make_observer, run_time_trial
+from simulator.sensors import (
+    EDGE_GREY,
+    GROUND_GREY,
+    SKY_HORIZON_GREY,
+    SURFACE_GREY,
+    CameraSensor,
+    LidarSensor,
+    StateSensor,
+)
+from simulator.vehicle import CarState
+
+from . import builders as B
+
+Y0 = -1.5  # the bottom straight's centre line
+HALF = 0.5  # half width
+ANGLES = np.radians(np.linspace(-150.0, 150.0, 64))
+
+
+def state_of(track, car: CarState, dtype=np.float32) -> np.ndarray:
+    out = np.zeros(L.STATE_SIZE, dtype=dtype)
+    StateSensor(track).fill(out, car, track.project(car.x_m, car.y_m))
+    return out
+
+
+@pytest.fixture(scope="module")
+def lidar(long_track):
+    return LidarSensor(long_track, LidarParams())
+
+
+@pytest.fixture(scope="module")
+def camera(long_track):
+    return CameraSensor(long_track, CameraParams())
+
+
+# --- STATE ------------------------------------------------------------------------------------
+
+
+def test_layout_is_the_designs_table():
+    assert L.STATE_SIZE == 26
+    assert (L.STATE_SPEED, L.STATE_STEERING, L.STATE_OFFSET, L.STATE_HEADING_ERROR,
+            L.STATE_TRACK_WIDTH, L.STATE_PROGRESS, L.STATE_LOOKAHEAD) == (0, 1, 2, 3, 4, 5, 6)
+    assert L.STATE_LOOKAHEAD_POINTS == 10 and L.STATE_LOOKAHEAD_SPACING_M == 0.25
+
+
+def test_state_on_a_straight_facing_forward(long_track):
+    s = state_of(long_track, CarState(-3.0, Y0 + 0.1, 0.0, 1.2, 6.0))
+    assert s[L.STATE_SPEED] == pytest.approx(1.2)
+    assert s[L.STATE_STEERING] == pytest.approx(0.2)  # 6 deg / 30
+    assert s[L.STATE_OFFSET] == pytest.approx(0.1, abs=1e-6)  # left of centre
+    assert s[L.STATE_HEADING_ERROR] == pytest.approx(0.0, abs=1e-7)
+    assert s[L.STATE_TRACK_WIDTH] == pytest.approx(1.0, abs=1e-6)
+    assert s[L.STATE_PROGRESS] == pytest.approx((long_track.length_m - 3.0) / long_track.length_m, abs=1e-6)
+    pts = s[L.STATE_LOOKAHEAD:].reshape(10, 2)
+    np.testing.assert_allclose(pts[:, 0], 0.25 * np.arange(1, 11), atol=0.006)  # forward
+    np.testing.assert_allclose(pts[:, 1], -0.1, atol=1e-5)  # the centre line is on the right
+
+
+def test_offset_right_of_centre_is_negative(long_track):
+    s = state_of(long_track, CarState(-3.0, Y0 - 0.3, 0.0, 1.0, -15.0))
+    assert s[L.STATE_OFFSET] == pytest.approx(-0.3, abs=1e-6)
+    assert s[L.STATE_STEERING] == pytest.approx(-0.5)
+    np.testing.assert_allclose(s[L.STATE_LOOKAHEAD + 1::2], 0.3, atol=1e-5)
+
+
+def test_heading_error_is_track_minus_car(long_track):
+    # The car points 0.2 rad left of the track: the track turns right of where it points.
+    s = state_of(long_track, CarState(-3.0, Y0, 0.2, 1.0, 0.0))
+    assert s[L.STATE_HEADING_ERROR] == pytest.approx(-0.2, abs=1e-6)
+    pts = s[L.STATE_LOOKAHEAD:].reshape(10, 2)
+    # Seen from the car, the straight ahead drifts to the right.
+    np.testing.assert_allclose(pts[:, 1], -0.25 * np.arange(1, 11) * math.sin(0.2), atol=0.003)
+    s = state_of(long_track, CarState(-3.0, Y0, -0.2, 1.0, 0.0))
+    assert s[L.STATE_HEADING_ERROR] == pytest.approx(0.2, abs=1e-6)
+
+
+@pytest.mark.parametrize("turns", [-3, 1, 5])
+def test_heading_error_wraps_into_minus_pi_pi(long_track, turns):
+    s = state_of(long_track, CarState(-3.0, Y0, 0.2 + 2 * math.pi * turns, 1.0, 0.0))
+    assert s[L.STATE_HEADING_ERROR] == pytest.approx(-0.2, abs=1e-5)
+
+
+def test_facing_backwards_is_plus_pi(long_track):
+    s = state_of(long_track, CarState(-3.0, Y0, math.pi, 1.0, 0.0), dtype=np.float64)
+    assert s[L.STATE_HEADING_ERROR] == pytest.approx(math.pi, abs=1e-12)
+    assert -math.pi < s[L.STATE_HEADING_ERROR] <= math.pi
+
+
+def test_track_width_is_the_local_width(varying_width_track):
+    t = varying_width_track
+    for frac, width in ((0.25, 1.4), (0.75, 0.6)):
+        x, y, _ = t.point_at(frac * t.length_m)
+        proj = t.project(x, y)
+        s = state_of(t, CarState(x, y, proj.track_heading_rad, 1.0, 0.0))
+        assert s[L.STATE_TRACK_WIDTH] == pytest.approx(width, abs=0.01)
+
+
+def test_look_ahead_wraps_across_the_start_line(long_track):
+    s = state_of(long_track, CarState(-1.0, Y0, 0.0, 1.0, 0.0))
+    assert s[L.STATE_PROGRESS] > 0.95
+    np.testing.assert_allclose(s[L.STATE_LOOKAHEAD::2], 0.25 * np.arange(1, 11), atol=0.006)
+    np.testing.assert_allclose(s[L.STATE_LOOKAHEAD + 1::2], 0.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("frac", [0.0, 0.13, 0.2, 0.31, 0.55, 0.8, 0.97])
+def test_look_ahead_points_lie_on_the_centre_line_ahead(stadium_track, frac):
+    t = stadium_track
+    x, y, _ = t.point_at(frac * t.length_m)
+    proj = t.project(x, y)
+    car = CarState(x + 0.1, y - 0.05, proj.track_heading_rad + 0.3, 1.0, 0.0)
+    car_proj = t.project(car.x_m, car.y_m)
+    s = state_of(t, car, dtype=np.float64)
+    c, sn = math.cos(car.heading_rad), math.sin(car.heading_rad)
+    for k in range(10):
+        px, py = s[L.STATE_LOOKAHEAD + 2 * k], s[L.STATE_LOOKAHEAD + 2 * k + 1]
+        wx, wy = car.x_m + c * px - sn * py, car.y_m + sn * px + c * py  # back to the world
+        p = t.project(wx, wy)
+        assert abs(p.offset_m) < 0.01
+        ahead = (p.s_m - car_proj.s_m) % t.length_m
+        assert ahead == pytest.approx(0.25 * (k + 1), abs=0.01)
+
+
+def test_progress_is_the_fraction_of_the_lap(long_track):
+    start = state_of(long_track, CarState(0.0, Y0, 0.0, 1.0, 0.0))
+    assert start[L.STATE_PROGRESS] == 0.0
+    mid = long_track.point_at(long_track.length_m / 2)
+    s = state_of(long_track, CarState(mid[0], mid[1], math.pi, 1.0, 0.0))
+    assert s[L.STATE_PROGRESS] == pytest.approx(0.5, abs=1e-6)
+
+
+@pytest.mark.parametrize("before_line_m", [1e-3, 1e-6, 1e-7, 1e-9])
+def test_progress_stays_below_one_just_before_the_line(long_track, before_line_m):
+    # The float32 STATE input must still read < 1 a hair before the start line.
+    s = state_of(long_track, CarState(-before_line_m, Y0, 0.0, 1.0, 0.0))
+    assert 0.99 < s[L.STATE_PROGRESS] < 1.0
+
+
+# --- LIDAR ------------------------------------------------------------------------------------
+
+
+def straight_ranges(offset: float, heading: float = 0.0, clip: float = 1.0) -> np.ndarray:
+    """Beams from a car on the long straight, by hand: distance to y = +-0.5 (car frame)."""
+    out = []
+    for a in ANGLES + heading:
+        sa = math.sin(a)
+        if sa > 1e-12:
+            d = (HALF - offset) / sa
+        elif sa < -1e-12:
+            d = (HALF + offset) / -sa
+        else:
+            d = math.inf
+        out.append(min(max(d, 0.15), clip))
+    return np.array(out)
+
+
+def test_lidar_has_64_beams_from_right_to_left(lidar):
+    assert lidar.params.beams == 64
+    out = np.zeros(64)
+    lidar.fill(out, CarState(-3.0, Y0, 0.0, 0.0, 0.0))
+    np.testing.assert_allclose(out, straight_ranges(0.0), atol=1e-9)
+    # The beams nearest +-90 deg read about half the width.
+    assert out[12] == pytest.approx(0.5, abs=0.01) and out[13] == pytest.approx(0.5, abs=0.01)
+    assert out[50] == pytest.approx(0.5, abs=0.01) and out[51] == pytest.approx(0.5, abs=0.01)
+    assert out[31] == out[32] == 1.0  # straight ahead: nothing within reach
+
+
+def test_first_beam_is_on_the_right(lidar):
+    out = np.zeros(64)
+    lidar.fill(out, CarState(-3.0, Y0 + 0.2, 0.0, 0.0, 0.0))  # 0.2 m left of centre
+    np.testing.assert_allclose(out, straight_ranges(0.2), atol=1e-9)
+    assert out[12] == pytest.approx(0.7, abs=0.01)  # right edge further away
+    assert out[51] == pytest.approx(0.3, abs=0.01)  # left edge closer
+
+
+def test_lidar_turns_with_the_car(lidar):
+    out = np.zeros(64)
+    lidar.fill(out, CarState(-3.0, Y0, 0.3, 0.0, 0.0))
+    np.testing.assert_allclose(out, straight_ranges(0.0, heading=0.3), atol=1e-9)
+
+
+def test_lidar_is_clipped_to_its_range(lidar, stadium_track):
+    out = np.zeros(64)
+    lidar.fill(out, CarState(-3.0, Y0 + 0.45, 0.0, 0.0, 0.0))  # 5 cm from the left edge
+    assert out.min() == 0.15 and out.max() == 1.0
+    assert out[51] == 0.15
+    rng = np.random.default_rng(5)
+    sensor = LidarSensor(stadium_track, LidarParams())
+    for _ in range(50):
+        x, y, h = stadium_track.point_at(rng.uniform(0, stadium_track.length_m))
+        sensor.fill(out, CarState(x, y, h + rng.uniform(-3, 3), 0.0, 0.0))
+        assert 0.15 <= out.min() and out.max() <= 1.0
+
+
+def test_lidar_far_from_the_track_sees_nothing(lidar):
+    out = np.zeros(64)
+    lidar.fill(out, CarState(50.0, 50.0, 0.0, 0.0, 0.0))
+    assert np.all(out == 1.0)
+
+
+def test_lidar_clipping_distance_is_configurable(long_track):
+    sensor = LidarSensor(long_track, LidarParams(clipping_dist_m=0.6))
+    out = np.zeros(64)
+    sensor.fill(out, CarState(-3.0, Y0, 0.0, 0.0, 0.0))
+    np.testing.assert_allclose(out, straight_ranges(0.0, clip=0.6), atol=1e-9)
+
+
+# --- camera -----------------------------------------------------------------------------------
+
+
+def test_camera_picture_shows_the_track_ahead(camera):
+    img = camera.render(CarState(-3.0, Y0, 0.0, 0.0, 0.0)).copy()
+    assert img.shape == (120, 160) and img.dtype == np.uint8
+    lower = img[80:]
+    # The lower middle is tarmac; the centre line dashes are the only other colour there.
+    assert np.mean(lower[:, 40:120] == SURFACE_GREY) > 0.9
+    band = img[20:45]  # rows that see 0.5-2 m ahead, where the edges come into view
+    middle = np.mean(band[:, 60:100] == SURFACE_GREY)
+    sides = np.mean(np.hstack([band[:, :20], band[:, -20:]]) == SURFACE_GREY)
+    assert middle > sides + 0.3
+    assert np.any(band[:, :80] == EDGE_GREY) and np.any(band[:, 80:] == EDGE_GREY)
+    assert np.any(band == GROUND_GREY)  # beyond the edges
+    assert np.all(img[:10] >= SKY_HORIZON_GREY)  # sky above the horizon
+
+
+def test_camera_picture_is_symmetric_when_centred(camera):
+    img = camera.render(CarState(-3.0, Y0, 0.0, 0.0, 0.0)).copy()
+    edges = img == EDGE_GREY
+    assert np.mean(edges == edges[:, ::-1]) > 0.99
+
+
+def test_camera_off_centre_sees_the_near_edge_bigger(camera):
+    img = camera.render(CarState(-3.0, Y0 - 0.3, 0.0, 0.0, 0.0)).copy()  # near the right edge
+    white = img == EDGE_GREY
+    assert white[:, 80:].sum() > 2 * white[:, :80].sum()
+    # The right edge reaches further down the picture (it is nearer).
+    rows_right = np.flatnonzero(white[:, 80:].any(axis=1))
+    rows_left = np.flatnonzero(white[:, :80].any(axis=1))
+    assert rows_right.max() > rows_left.max()
+
+
+def test_camera_facing_off_the_track_sees_the_ground(camera):
+    img = camera.render(CarState(-3.0, Y0, math.pi / 2, 0.0, 0.0)).copy()  # facing the left edge
+    assert np.mean(img[30:60, 40:120] == GROUND_GREY) > 0.5
+    assert np.mean(img[100:, 40:120] == SURFACE_GREY) > 0.9
+
+
+@pytest.mark.parametrize("layout", ["NHWC", "NCHW"])
+@pytest.mark.parametrize("input_type", [TensorProto.FLOAT, TensorProto.UINT8])
+def test_camera_input_layout_and_scaling(long_track, make_policy, camera, layout, input_type):
+    meta = B.continuous_metadata(sensor="FRONT_FACING_CAMERA")
+    policy = make_policy(B.camera_mean_model(layout, input_type), meta)
+    car = CarState(-3.0, Y0, 0.0, 0.0, 0.0)
+    observe = make_observer(policy.buffers, long_track, SimParams())
+    observe(car, long_track.project(car.x_m, car.y_m))
+    buf = policy.buffers["FRONT_FACING_CAMERA"]
+    expected = camera.render(car).copy()
+    if layout == "NHWC":
+        assert buf.shape == (1, 120, 160, 1)
+        picture = buf[0, :, :, 0]
+    else:
+        assert buf.shape == (1, 1, 120, 160)
+        picture = buf[0, 0]
+    if input_type == TensorProto.UINT8:
+        assert buf.dtype == np.uint8
+        np.testing.assert_array_equal(picture, expected)
+    else:
+        assert buf.dtype == np.float32
+        assert 0.0 <= buf.min() and buf.max() <= 1.0
+        np.testing.assert_allclose(picture, expected / 255.0, atol=1e-6)
+
+
+@pytest.mark.parametrize("layout, input_type", [("NHWC", TensorProto.FLOAT), ("NCHW", TensorProto.UINT8)])
+def test_camera_models_race_and_see_the_same_picture(long_track, make_policy, camera, layout, input_type):
+    # The model steers by the mean brightness it sees (0..1): both encodings must agree.
+    meta = B.continuous_metadata(sensor="FRONT_FACING_CAMERA", speed=(0.5, 1.0))
+    policy = make_policy(B.camera_mean_model(layout, input_type), meta)
+    result = run_time_trial(policy, long_track, RaceRules(laps=1, time_cap_s=1.0))
+    assert result.status == "dnf" and result.steps > 0
+    start = long_track.project(0.0, Y0)
+    mean = camera.render(CarState(0.0, Y0, start.track_heading_rad, 0.0, 0.0)).mean() / 255.0
+    first_steering = result.trajectory[0, L.TRAJ_STEERING_DEG]
+    assert first_steering == pytest.approx(-30.0 + (mean + 1.0) * 30.0, abs=0.011)
