@@ -196,7 +196,9 @@ class CameraSensor:
 
     The ground is flat and the camera rigid, so every pixel below the horizon always
     sees the same point of the car frame; rendering a frame is one rigid transform of
-    those points and a texture lookup.
+    those points and a texture lookup. Rows whose ground lies beyond `max_range_m`
+    ahead show plain ground, so the rendered rows are one contiguous block of the
+    frame and the lookup writes straight into it.
     """
 
     def __init__(self, track: Track, params: CameraParams, max_range_m: float = 8.0):
@@ -216,55 +218,73 @@ class CameraSensor:
             t = np.where(ground, params.height_m / -rz, np.inf)
         gx = rx * t
         gy = ry * t
-        dist = np.hypot(gx, gy)
-        visible = ground & (dist <= max_range_m)
-        self._pix = np.flatnonzero(visible)
+        # The forward distance depends on the row only: rows from `first_row` down are
+        # near enough to render.
+        near_rows = np.flatnonzero(ground[:, 0] & (gx[:, 0] <= max_range_m))
+        self._first = int(near_rows[0]) * w
         texel = params.texel_m
-        # Pixel ground points in texel units, float32 is ample at these distances.
-        self._gx = (gx.ravel()[self._pix] / texel).astype(np.float64)
-        self._gy = (gy.ravel()[self._pix] / texel).astype(np.float64)
-        self._texture, (ox, oy) = render_track_texture(track, texel, margin_m=max_range_m + 0.5)
+        self._ground_m = (np.arange(self._first, w * h), gx[near_rows[0]:].ravel(), gy[near_rows[0]:].ravel())
+        self._gx = (gx[near_rows[0]:].ravel() / texel).astype(np.float32)
+        self._gy = (gy[near_rows[0]:].ravel() / texel).astype(np.float32)
+        reach_m = float(np.hypot(gx[near_rows[0]:], gy[near_rows[0]:]).max())
+        # The texture's margin covers everything the camera can see from anywhere within
+        # `_free_m` of the track's bounding box; beyond that indices are clipped.
+        self._free_m = 1.5
+        margin = reach_m + self._free_m + 0.1
+        self._texture, (ox, oy) = render_track_texture(track, texel, margin_m=margin)
         self._tex_flat = self._texture.ravel()
         self._tex_w = self._texture.shape[1]
         self._tex_h = self._texture.shape[0]
         self._ox = ox
         self._oy = oy
         self._texel = texel
-        # Background: sky above the horizon, fading ground beyond max range.
+        x0, y0, x1, y1 = track.bounds
+        self._safe = (x0 - self._free_m, y0 - self._free_m, x1 + self._free_m, y1 + self._free_m)
+        # Background: sky above the horizon, plain ground beyond the range.
         sky = np.linspace(SKY_TOP_GREY, SKY_HORIZON_GREY, h)[:, None] * np.ones((1, w))
         base = np.where(ground, GROUND_GREY, sky)
-        self._base = base.astype(np.uint8).ravel()
-        self._frame = self._base.copy()
-        self._ix = np.empty(len(self._pix), dtype=np.float64)
-        self._iy = np.empty(len(self._pix), dtype=np.float64)
-        self._tmp = np.empty(len(self._pix), dtype=np.float64)
+        self._frame = base.astype(np.uint8).ravel()
+        self._rendered = self._frame[self._first:]
+        n = len(self._gx)
+        self._fx = np.empty(n, dtype=np.float32)
+        self._fy = np.empty(n, dtype=np.float32)
+        self._tmp = np.empty(n, dtype=np.float32)
+        self._ix = np.empty(n, dtype=np.intp)
+        self._iy = np.empty(n, dtype=np.intp)
 
     @property
     def texture(self) -> np.ndarray:
         return self._texture
 
+    def ground_points_m(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(flat pixel indices, metres forward, metres left) of the pixels that see the track."""
+        return self._ground_m
+
     def render(self, car: CarState) -> np.ndarray:
-        """The grayscale image (height_px, width_px) uint8 seen from this car pose."""
+        """The grayscale image (height_px, width_px) uint8 seen from this car pose.
+
+        The returned array is reused by the next call.
+        """
         c = math.cos(car.heading_rad)
         s = math.sin(car.heading_rad)
         cx = (car.x_m - self._ox) / self._texel
         cy = (car.y_m - self._oy) / self._texel
-        ix, iy, tmp = self._ix, self._iy, self._tmp
-        np.multiply(self._gx, c, out=ix)
+        fx, fy, tmp, ix, iy = self._fx, self._fy, self._tmp, self._ix, self._iy
+        np.multiply(self._gx, c, out=fx)
         np.multiply(self._gy, s, out=tmp)
-        ix -= tmp
-        ix += cx
-        np.multiply(self._gx, s, out=iy)
+        fx -= tmp
+        fx += cx
+        np.multiply(self._gx, s, out=fy)
         np.multiply(self._gy, c, out=tmp)
-        iy += tmp
-        iy += cy
-        # The texture's margin covers the camera's range, so clipping only matters for a
-        # car that has left the map entirely.
-        np.clip(ix, 0, self._tex_w - 1, out=ix)
-        np.clip(iy, 0, self._tex_h - 1, out=iy)
-        flat = iy.astype(np.intp)
-        flat *= self._tex_w
-        flat += ix.astype(np.intp)
-        frame = self._frame
-        frame[self._pix] = self._tex_flat[flat]
-        return frame.reshape(self.params.height_px, self.params.width_px)
+        fy += tmp
+        fy += cy
+        x0, y0, x1, y1 = self._safe
+        if not (x0 <= car.x_m <= x1 and y0 <= car.y_m <= y1):
+            np.clip(fx, 0, self._tex_w - 1, out=fx)
+            np.clip(fy, 0, self._tex_h - 1, out=fy)
+        np.copyto(ix, fx, casting="unsafe")
+        np.copyto(iy, fy, casting="unsafe")
+        iy *= self._tex_w
+        iy += ix
+        np.take(self._tex_flat, iy, out=self._rendered)
+        return self._frame.reshape(self.params.height_px, self.params.width_px)

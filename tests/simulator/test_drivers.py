@@ -182,10 +182,10 @@ def test_camera_geometry_matches_the_sensor(long_track):
     params = CameraParams()
     gx, gy, ground = camera_ground_points(params)
     sensor = CameraSensor(long_track, params)
-    pix = sensor._pix  # the pixels the sensor samples the ground for (private, on purpose)
+    pix, forward_m, left_m = sensor.ground_points_m()
     assert ground.ravel()[pix].all()
-    np.testing.assert_allclose(gx.ravel()[pix], sensor._gx * params.texel_m, atol=1e-9)
-    np.testing.assert_allclose(gy.ravel()[pix], sensor._gy * params.texel_m, atol=1e-9)
+    np.testing.assert_allclose(gx.ravel()[pix], forward_m, atol=1e-9)
+    np.testing.assert_allclose(gy.ravel()[pix], left_m, atol=1e-9)
 
 
 # --- racing the shipped tracks -----------------------------------------------------------------
