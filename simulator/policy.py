@@ -390,6 +390,37 @@ def inspect_model(
 # --- running -------------------------------------------------------------------------------
 
 
+class ActionMap:
+    """The metadata's action space: what a model's output (or a learner's action) means.
+
+    One definition for races and the Gymnasium environment, so both apply identical
+    clipping, mapping and rounding.
+    """
+
+    def __init__(self, metadata: ModelMetadata):
+        self.discrete = metadata.action_space_type == "discrete"
+        self.actions = [(a.steering_deg, a.speed_m_s) for a in metadata.actions]
+        self._steer_lo, steer_hi = metadata.steering_range_deg
+        self._speed_lo, speed_hi = metadata.speed_range_m_s
+        self._steer_half_span = 0.5 * (steer_hi - self._steer_lo)
+        self._speed_half_span = 0.5 * (speed_hi - self._speed_lo)
+
+    def continuous(self, a: float, b: float) -> tuple[float, float, int]:
+        """(steering, speed) in [-1, 1], clipped, mapped onto the ranges and rounded."""
+        a = -1.0 if a < -1.0 else (1.0 if a > 1.0 else a)
+        b = -1.0 if b < -1.0 else (1.0 if b > 1.0 else b)
+        return (
+            round(self._steer_lo + (a + 1.0) * self._steer_half_span, 2),
+            round(self._speed_lo + (b + 1.0) * self._speed_half_span, 3),
+            -1,
+        )
+
+    def index(self, k: int) -> tuple[float, float, int]:
+        steer, speed = self.actions[k]
+        return steer, speed, k
+
+
+
 def session_options():
     """Single-threaded, sequential: the same numbers on every run."""
     import onnxruntime as ort
@@ -439,12 +470,10 @@ class Policy:
         self.camera_spec = next((s for s in self.info.inputs if s.sensor == "FRONT_FACING_CAMERA"), None)
         self._outputs = [self.info.output_name]
         self._n = self.info.n_actions
-        self._discrete = metadata.action_space_type == "discrete"
-        self._actions = [(a.steering_deg, a.speed_m_s) for a in metadata.actions]
-        self._steer_lo, self._steer_hi = metadata.steering_range_deg
-        self._speed_lo, self._speed_hi = metadata.speed_range_m_s
-        self._steer_half_span = 0.5 * (self._steer_hi - self._steer_lo)
-        self._speed_half_span = 0.5 * (self._speed_hi - self._speed_lo)
+        self.action_map = ActionMap(metadata)
+        self._discrete = self.action_map.discrete
+        self._actions = self.action_map.actions
+        self._continuous = self.action_map.continuous
         self._shape = (1, self._n)
         self._max_single_s = limits.max_single_step_s
         self._window_steps = limits.budget_window_steps
@@ -486,15 +515,7 @@ class Policy:
             k = values.index(max(values))  # lowest index on ties
             steer, speed = self._actions[k]
             return steer, speed, k
-        a = values[0]
-        b = values[1]
-        a = -1.0 if a < -1.0 else (1.0 if a > 1.0 else a)
-        b = -1.0 if b < -1.0 else (1.0 if b > 1.0 else b)
-        return (
-            round(self._steer_lo + (a + 1.0) * self._steer_half_span, 2),
-            round(self._speed_lo + (b + 1.0) * self._speed_half_span, 3),
-            -1,
-        )
+        return self._continuous(values[0], values[1])
 
     def _account(self, dt: float) -> None:
         lim = self.limits

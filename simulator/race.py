@@ -24,6 +24,15 @@ class RaceSetupError(ValueError):
     """The race cannot start (e.g. the model uses a sensor the race does not allow)."""
 
 
+def check_sensors_allowed(sensors, rules: RaceRules) -> None:
+    not_allowed = [s for s in sensors if s not in rules.allowed_sensors]
+    if not_allowed:
+        raise RaceSetupError(
+            f"this race does not allow the {', '.join(not_allowed)} sensor; "
+            f"allowed: {', '.join(rules.allowed_sensors)}"
+        )
+
+
 @dataclass
 class RaceResult:
     status: str  # finished | dnf | failed
@@ -156,6 +165,7 @@ class TimeTrial:
         self.params = params
         self.buffers = buffers or {}
         self.on_progress = on_progress
+        check_sensors_allowed(tuple(self.buffers), rules)
         self._observe = make_observer(self.buffers, track, params) if self.buffers else None
         self._step_car = make_stepper(params.car)
         self._closest = track.closest_segment
@@ -339,12 +349,6 @@ def run_time_trial(
     on_progress: ProgressCallback | None = None,
 ) -> RaceResult:
     """The official time trial of `policy` on `track`."""
-    not_allowed = [s for s in policy.sensors if s not in rules.allowed_sensors]
-    if not_allowed:
-        raise RaceSetupError(
-            f"this race does not allow the {', '.join(not_allowed)} sensor; "
-            f"allowed: {', '.join(rules.allowed_sensors)}"
-        )
     trial = TimeTrial(track, rules, params, policy.buffers, on_progress=on_progress)
     policy.reset_clock()
     observe = trial._observe
