@@ -28,10 +28,16 @@ demo: migrate
 	$(PY) manage.py demo
 
 serve: demo
-	@echo "Starting the race worker and the web server (Ctrl-C stops both)..."
+	@$(PY) -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('$(HOST)', $(PORT)))" 2>/dev/null \
+		|| { echo "Port $(PORT) on $(HOST) is busy: stop what uses it or run 'make serve PORT=8001'."; exit 1; }
+	@echo ""
+	@echo "  League running at http://$(HOST):$(PORT)/"
+	@echo "  Admin: http://$(HOST):$(PORT)/admin/  (user $${DEMO_ADMIN_USERNAME:-admin}, password $${DEMO_ADMIN_PASSWORD:-admin})"
+	@echo "  API docs: http://$(HOST):$(PORT)/api/docs/   Stop with Ctrl-C."
+	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
 	$(PY) manage.py db_worker --interval 0.1 & \
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 test: venv
 	$(PY) -m pytest -q
