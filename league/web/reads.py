@@ -6,10 +6,8 @@ league/selectors.py.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from django.db import transaction
-from django.urls import NoReverseMatch, get_urlconf, reverse
+from django.urls import NoReverseMatch, reverse
 from rest_framework.authtoken.models import Token
 
 from league.models import Race, Racer, RaceStanding, Season
@@ -73,47 +71,21 @@ def api_token_rotate(user) -> Token:
         return Token.objects.create(user=user)
 
 
-# The replay page belongs to the replay work (racing/replay_urls.py); its URL name is
-# looked up once among the likely ones so that the pages link to it when it exists.
-REPLAY_URL_NAMES = ("result-replay", "replay", "race-replay", "result_replay")
-
-
-@lru_cache(maxsize=8)
-def _replay_route(urlconf) -> tuple[str, str | None] | None:
-    for name in REPLAY_URL_NAMES:
-        for kwarg in (None, "result_id", "pk"):
-            try:
-                if kwarg is None:
-                    reverse(name, args=[1], urlconf=urlconf)
-                else:
-                    reverse(name, kwargs={kwarg: 1}, urlconf=urlconf)
-            except NoReverseMatch:
-                continue
-            return name, kwarg
-    return None
-
-
 def replay_url(result_id: int | None) -> str | None:
+    """The replay page of a result (racing/replay_urls.py), or None without one."""
     if not result_id:
         return None
-    route = _replay_route(get_urlconf())
-    if route is None:
-        return None
-    name, kwarg = route
-    if kwarg is None:
-        return reverse(name, args=[result_id])
-    return reverse(name, kwargs={kwarg: result_id})
-
-
-def track_map_url(track) -> str | None:
-    """The track's picture: the `track-map` page if it exists, else the stored image."""
     try:
-        return reverse("track-map", args=[track.slug])
+        return reverse("result-replay", kwargs={"result_id": result_id})
     except NoReverseMatch:
-        try:
-            return reverse("track-map", kwargs={"slug": track.slug})
-        except NoReverseMatch:
-            pass
-    if track.image:
-        return track.image.url
-    return None
+        return None
+
+
+def track_map_url(track, width: int | None = None) -> str | None:
+    """The track's picture: the `track-map` PNG (`?w=` its width) if that URL exists,
+    else the image stored at import."""
+    try:
+        url = reverse("track-map", kwargs={"slug": track.slug})
+    except NoReverseMatch:
+        return track.image.url if track.image else None
+    return f"{url}?w={int(width)}" if width else url

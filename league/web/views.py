@@ -254,18 +254,19 @@ def submission_detail(request, submission_id: int):
 
 
 def _lap_rows(result) -> list[dict]:
-    """Each lap's time, with bar widths relative to the slowest lap (for the chart)."""
+    """Each lap's time and a bar for the chart: the best lap full width, the slowest 30%."""
     times = [t for t in (result.lap_times_s if result is not None else []) or [] if t is not None]
     if not times:
         return []
     best, worst = min(times), max(times)
+    spread = worst - best
     return [
         {
             "number": i,
             "time_s": t,
             "delta_s": t - best,
             "is_best": t == best,
-            "bar_pct": f"{(t / worst) * 100:.1f}" if worst > 0 else "0",
+            "bar_pct": f"{100 - 70 * (t - best) / spread:.1f}" if spread > 0 else "100",
         }
         for i, t in enumerate(times, start=1)
     ]

@@ -379,11 +379,21 @@
     var self = this;
     applyRows(this.table, rows, function (row) { return self.renderRow(row); }, leaderboardSignature, changed);
     document.querySelectorAll("[data-live-count]").forEach(function (node) { node.textContent = String(count); });
+    // "You are P3": the viewer's rank, when their row is on this page.
+    var mine = rows.filter(function (row) { return row.racer === self.me; })[0];
+    if (mine) {
+      document.querySelectorAll("[data-live-my-rank]").forEach(function (node) {
+        node.textContent = node.textContent.replace(/P\d+/, "P" + mine.rank);
+        var href = node.getAttribute("href");
+        if (href) node.setAttribute("href", href.replace(/#rank-\d+/, "#rank-" + mine.rank));
+      });
+    }
   };
 
   Board.prototype.renderRow = function (row) {
     var mine = this.me && row.racer === this.me;
-    var classes = [medal(row.rank), row.finished ? "" : "dnf", mine ? "me" : ""].filter(Boolean).join(" ");
+    var classes = [medal(row.rank), !row.finished ? "dnf" : !row.gap_s ? "is-leader" : "", mine ? "me" : ""]
+      .filter(Boolean).join(" ");
     var tr = el("tr", { id: "rank-" + row.rank, className: classes, "data-racer": row.racer,
                         "data-rank": row.rank, "data-result-id": row.result_id });
     var laps = this.laps;

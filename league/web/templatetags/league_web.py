@@ -121,8 +121,9 @@ def replay_url(result_id):
 
 
 @register.simple_tag
-def track_map_url(track):
-    return reads.track_map_url(track) or ""
+def track_map_url(track, width=None):
+    """{% track_map_url track 480 as map %}: the track's picture, "" if none."""
+    return reads.track_map_url(track, width) or ""
 
 
 @register.simple_tag(takes_context=True)
