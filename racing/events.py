@@ -22,11 +22,16 @@ and never fails the change itself.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from .live import messages
+from .live.relay import RETENTION_S
+
+PRUNE_EVERY_EVENTS = 500
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +78,12 @@ def publish(group: str, message: dict) -> None:
         try:
             # A savepoint inside a transaction: a failed insert leaves the change intact.
             with transaction.atomic():
-                LiveEvent.objects.create(group=group, payload=message)
+                event = LiveEvent.objects.create(group=group, payload=message)
+                if event.pk % PRUNE_EVERY_EVENTS == 0:
+                    # The web processes prune too, but only while someone watches.
+                    LiveEvent.objects.filter(
+                        created_at__lt=timezone.now() - timedelta(seconds=RETENTION_S)
+                    ).delete()
         except Exception:
             logger.exception("could not record a live event for %s", group)
     else:

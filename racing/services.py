@@ -441,6 +441,9 @@ def result_record(*, claim: Claim, data: dict, replay_path: Path | None) -> Resu
         season_standings_rebuild(submission.race.season)
         # Inside the transaction: published only if it commits (racing/events.py).
         events.result_landed(result)
+        from .replays import video_enqueue_on_commit  # the run's video, queued after commit
+
+        video_enqueue_on_commit(result)
     return result
 
 

@@ -93,7 +93,9 @@ class Relay:
 
     def _active_loops(self, stop: threading.Event) -> list[asyncio.AbstractEventLoop]:
         with self._lock:
-            loops = [loop for loop, n in self._loops.items() if n > 0 and not loop.is_closed()]
+            for loop in [loop for loop in self._loops if loop.is_closed()]:
+                del self._loops[loop]  # its sockets died with it
+            loops = [loop for loop, n in self._loops.items() if n > 0]
             if not loops:
                 # Last socket gone: this thread ends; the next subscriber starts another.
                 stop.set()

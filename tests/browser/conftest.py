@@ -67,3 +67,11 @@ def phone_page(browser):
     tab.set_default_timeout(15000)
     yield tab
     context.close()
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main
+    thread from the first browser test to the end of the session, which breaks the
+    asyncio (pytest-asyncio, Channels) and synchronous database code of any test after."""
+    browser_dir = __file__.rsplit("/", 1)[0] + "/"
+    items.sort(key=lambda item: str(item.path).startswith(browser_dir))

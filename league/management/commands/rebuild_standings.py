@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from league.models import Race
 from league.services import standings_rebuild
+from racing import events
 
 
 class Command(BaseCommand):
@@ -16,4 +17,5 @@ class Command(BaseCommand):
             races = races.filter(season__slug=season)
         for race in races:
             standings_rebuild(race)
+            events.standings_changed(race)  # open boards and standings pages update live
             self.stdout.write(f"rebuilt {race}")
