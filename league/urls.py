@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
     path("api/", include("league.api.urls")),
+    path("", include("racing.replay_urls")),  # replays, videos, simtrace, track maps
 ]
 
 if settings.HAVE_SPECTACULAR_SIDECAR:

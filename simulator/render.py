@@ -1,7 +1,7 @@
 """Pictures for people: top-down track maps (Pillow).
 
 The camera's grayscale world lives in `sensors.py`; this module draws in colour for
-track pages, the CLI and videos.
+track pages, the CLI, the Gymnasium env and videos (`video.py`).
 """
 
 from __future__ import annotations
@@ -15,10 +15,15 @@ from .track import Track
 from .vehicle import CarState
 
 GRASS = (46, 125, 70)
+GRASS_DARK = (42, 118, 65)  # mowing stripes on high-resolution maps (subtle: cheap to encode)
 TARMAC = (52, 56, 64)
 EDGE = (245, 245, 245)
 CENTRE = (242, 196, 48)
 CAR = (230, 57, 70)
+OFF_TRACK = (255, 59, 48)
+
+EDGE_LINE_M = 0.05
+START_LINE_M = 0.08
 
 
 class MapProjection:
@@ -30,12 +35,67 @@ class MapProjection:
                          (height_px - 2 * margin_px) / max(y1 - y0, 1e-6))
         self.ox = (width_px - (x1 - x0) * self.scale) / 2 - x0 * self.scale
         self.oy = (height_px + (y1 - y0) * self.scale) / 2 + y0 * self.scale
+        self.width_px = width_px
+        self.height_px = height_px
+
+    @classmethod
+    def at_scale(cls, track: Track, px_per_m: float, pad_m: float) -> "MapProjection":
+        """A picture of the whole track at a fixed scale, `pad_m` of grass all round.
+
+        The picture's size is `(proj.width_px, proj.height_px)`.
+        """
+        x0, y0, x1, y1 = track.bounds
+        w = int(math.ceil((x1 - x0 + 2 * pad_m) * px_per_m))
+        h = int(math.ceil((y1 - y0 + 2 * pad_m) * px_per_m))
+        proj = cls.__new__(cls)
+        proj.scale = float(px_per_m)
+        proj.ox = (w - (x1 - x0) * px_per_m) / 2 - x0 * px_per_m
+        proj.oy = (h + (y1 - y0) * px_per_m) / 2 + y0 * px_per_m
+        proj.width_px = w
+        proj.height_px = h
+        return proj
 
     def __call__(self, pts: np.ndarray) -> list[tuple[float, float]]:
         pts = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
         xs = pts[:, 0] * self.scale + self.ox
         ys = self.oy - pts[:, 1] * self.scale
         return list(zip(xs.tolist(), ys.tolist()))
+
+    def point(self, x: float, y: float) -> tuple[float, float]:
+        return x * self.scale + self.ox, self.oy - y * self.scale
+
+
+def draw_track(draw: ImageDraw.ImageDraw, proj: MapProjection, track: Track,
+               centre_line: bool = True, start_line: bool = True) -> None:
+    """Tarmac, white edges, a dashed centre line and a chequered start line."""
+    left = np.vstack([track.left, track.left[:1]])
+    right = np.vstack([track.right, track.right[:1]])
+    for i in range(track.n):
+        draw.polygon(proj(np.array([left[i], left[i + 1], right[i + 1], right[i]])), fill=TARMAC, outline=TARMAC)
+    line_w = max(1, int(round(EDGE_LINE_M * proj.scale)))
+    draw.line(proj(left), fill=EDGE, width=line_w, joint="curve")
+    draw.line(proj(right), fill=EDGE, width=line_w, joint="curve")
+    if centre_line:
+        dense = track.dense_centre()
+        period = max(int(round(0.3 / (track.length_m / len(dense)))), 2)
+        for k in range(0, len(dense) - period // 2, period):
+            draw.line(proj(dense[k:k + period // 2 + 1]), fill=CENTRE, width=max(1, line_w // 2))
+    if start_line:
+        # Chequered start line across the track at waypoint 0: two rows of squares
+        # when the picture is big enough to show them, one otherwise.
+        a, b = track.left[0], track.right[0]
+        squares = 8
+        thick_m = START_LINE_M
+        rows = 2 if thick_m * proj.scale >= 8 else 1
+        h = track.segment_heading_rad[0]
+        along = np.array([math.cos(h), math.sin(h)]) * (thick_m / rows)
+        for r in range(rows):
+            for k in range(squares):
+                p0 = a + (b - a) * k / squares + along * (r - rows / 2)
+                p1 = a + (b - a) * (k + 1) / squares + along * (r - rows / 2)
+                dark = (k + r) % 2 == 1
+                draw.polygon(proj(np.array([p0, p1, p1 + along, p0 + along])),
+                             fill=(0, 0, 0) if dark else (255, 255, 255))
 
 
 def render_map(track: Track, size_px: int = 800, height_px: int | None = None,
@@ -46,28 +106,34 @@ def render_map(track: Track, size_px: int = 800, height_px: int | None = None,
     img = Image.new("RGB", (w, h), background)
     draw = ImageDraw.Draw(img)
     proj = MapProjection(track, w, h)
-    left = np.vstack([track.left, track.left[:1]])
-    right = np.vstack([track.right, track.right[:1]])
-    for i in range(track.n):
-        draw.polygon(proj(np.array([left[i], left[i + 1], right[i + 1], right[i]])), fill=TARMAC, outline=TARMAC)
-    line_w = max(1, int(round(0.05 * proj.scale)))
-    draw.line(proj(left), fill=EDGE, width=line_w, joint="curve")
-    draw.line(proj(right), fill=EDGE, width=line_w, joint="curve")
-    dense = track.dense_centre()
-    period = max(int(round(0.3 / (track.length_m / len(dense)))), 2)
-    for k in range(0, len(dense) - period // 2, period):
-        draw.line(proj(dense[k:k + period // 2 + 1]), fill=CENTRE, width=max(1, line_w // 2))
-    # Chequered start line across the track at waypoint 0.
-    a, b = track.left[0], track.right[0]
-    squares = 8
-    for k in range(squares):
-        p0 = a + (b - a) * k / squares
-        p1 = a + (b - a) * (k + 1) / squares
-        draw.line(proj(np.array([p0, p1])), fill=(0, 0, 0) if k % 2 else (255, 255, 255),
-                  width=max(2, int(round(0.08 * proj.scale))))
+    draw_track(draw, proj, track)
     if car is not None:
         draw_car(draw, proj, car.x_m, car.y_m, car.heading_rad, CAR)
     return img
+
+
+def render_map_at_scale(track: Track, px_per_m: float, pad_m: float,
+                        stripes_m: float = 1.0) -> tuple[Image.Image, MapProjection]:
+    """A large map at a fixed scale (for video follow views): mown grass stripes give
+    the eye something to track when the car moves, then the track on top."""
+    proj = MapProjection.at_scale(track, px_per_m, pad_m)
+    w, h = proj.width_px, proj.height_px
+    img = Image.new("RGB", (w, h), GRASS)
+    draw = ImageDraw.Draw(img)
+    if stripes_m > 0:
+        # Stripes across world x: every other band of `stripes_m` is darker.
+        x_world = -proj.ox / proj.scale
+        k = math.floor(x_world / stripes_m)
+        while True:
+            left = (k * stripes_m) * proj.scale + proj.ox
+            if left >= w:
+                break
+            if k % 2:
+                draw.rectangle((max(0, int(round(left))), 0, int(round(left + stripes_m * proj.scale)) - 1, h),
+                               fill=GRASS_DARK)
+            k += 1
+    draw_track(draw, proj, track)
+    return img, proj
 
 
 def draw_car(draw: ImageDraw.ImageDraw, proj: MapProjection, x: float, y: float,
