@@ -37,6 +37,7 @@ serve: demo
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
 	$(PY) manage.py db_worker --interval 0.1 & \
+	$(PY) manage.py db_worker --queue-name videos --interval 0.5 --no-reclaim & \
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 test: venv

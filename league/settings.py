@@ -192,7 +192,14 @@ LIVE_TRANSPORT = os.environ.get("LIVE_TRANSPORT") or ("channel_layer" if REDIS_U
 LIVE_POLL_INTERVAL_S = env_float("LIVE_POLL_INTERVAL_S", 0.25)
 
 # --- Task queue ---------------------------------------------------------------------------
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Races and videos queue separately so that a race never waits behind a video render:
+# `make serve` runs one worker per queue; `db_worker --queue-name '*'` serves both.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "videos"],
+    }
+}
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {

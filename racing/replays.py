@@ -268,7 +268,7 @@ def _render_and_store(result: Result) -> str:
             return default_storage.save(target, File(fh))
 
 
-@task(priority=VIDEO_TASK_PRIORITY)
+@task(priority=VIDEO_TASK_PRIORITY, queue_name="videos")
 def render_result_video(result_id: int) -> str:
     """Queue task: render the MP4 of a result (see result_video_render)."""
     return str(result_video_render(result_id))

@@ -78,7 +78,8 @@ class WorkerProcess:
             **self.env,
         }
         self.proc = subprocess.Popen(
-            [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--interval", "0.05", "-v", "1"],
+            [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--interval", "0.05",
+             "--queue-name", "default,videos", "-v", "1"],
             cwd=ROOT,
             env=env,
             stdout=open(self.log, "wb"),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.urls import reverse
 from rest_framework import serializers
 
 from racing.models import PolicyModel, Result, Submission
@@ -50,11 +51,18 @@ class ResultOutput(serializers.ModelSerializer):
         url = field.url
         return request.build_absolute_uri(url) if request is not None else url
 
+    def _api_url(self, name: str, result: Result) -> str:
+        url = reverse(name, args=[result.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+    # The API endpoints, not the raw media files: they serve byte ranges (seeking) and
+    # work the same on local disk and object storage.
     def get_replay_url(self, result: Result) -> str | None:
-        return self._url(result.replay)
+        return self._api_url("api-result-replay", result) if result.replay else None
 
     def get_video_url(self, result: Result) -> str | None:
-        return self._url(result.video)
+        return self._api_url("api-result-video", result) if result.video else None
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

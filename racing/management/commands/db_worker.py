@@ -33,6 +33,20 @@ def reclaim_once() -> int:
         connection.close()
 
 
+def _videos_requeue_once() -> None:
+    """Videos whose render never finished (a worker died) are queued again at start."""
+    from racing.replays import videos_requeue_missing
+
+    try:
+        count = videos_requeue_missing()
+        if count:
+            logger.info("queued %d missing video(s) again", count)
+    except Exception:
+        logger.exception("re-queueing missing videos failed")
+    finally:
+        connection.close()
+
+
 def _reclaim_loop(stop: threading.Event, interval_s: float) -> None:
     while not stop.wait(interval_s):
         reclaim_once()
@@ -60,4 +74,5 @@ class Command(DbWorkerCommand):
 
     def _start_reclaim(self) -> None:
         reclaim_once()
+        _videos_requeue_once()
         _reclaim_loop(threading.Event(), float(settings.RACING["RECLAIM_INTERVAL_S"]))
