@@ -34,8 +34,22 @@ def _chromium_path() -> str | None:
     return None
 
 
+@pytest.fixture(scope="module", autouse=True)
+def sync_django_beside_playwright():
+    """Playwright's sync API keeps an event loop running in the main thread, beside which
+    Django refuses synchronous database calls (the tests' own, and the flush after each)."""
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if before is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
+
+
 @pytest.fixture(scope="session")
-def browser():
+def browser(django_db_setup):
+    """Chromium, started after the test database exists (see above)."""
     path = _chromium_path()
     if path is None:
         message = "Chromium is not installed (apt-get install chromium)"

@@ -5,7 +5,6 @@ No Redis: the worker's messages reach the web process through the database event
 
 from __future__ import annotations
 
-import os
 
 import pytest
 
@@ -24,26 +23,6 @@ def web(django_db_setup, tmp_path_factory):
     server = WebServer(str(media), kind="runserver").start()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="session")
-def browser(django_db_setup, browser):
-    """The test database before Chromium: Playwright's sync API keeps an event loop
-    running in this thread, and Django refuses synchronous database calls beside one."""
-    return browser
-
-
-@pytest.fixture(scope="module", autouse=True)
-def sync_django_beside_playwright():
-    """This module's own code is synchronous (the servers under test run without this),
-    including the database flush after each test."""
-    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if before is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 @pytest.fixture(autouse=True)

@@ -18,24 +18,6 @@ SHOTS = Path(os.environ.get("PAGE_SHOTS_DIR", "/tmp/league-page-shots"))
 VIEWPORTS = ["page", "phone_page"]
 
 
-@pytest.fixture(scope="session")
-def browser(django_db_setup, browser):
-    """The test database before Chromium: Playwright's sync API keeps an event loop
-    running in this thread, and Django refuses synchronous database calls beside one."""
-    return browser
-
-
-@pytest.fixture(scope="module", autouse=True)
-def sync_django_beside_playwright():
-    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if before is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
-
-
 @pytest.fixture(autouse=True)
 def fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -3,7 +3,6 @@ moves), shows the leader as a ghost with the gap, and its video element loads th
 
 from __future__ import annotations
 
-import os
 
 import pytest
 
@@ -12,24 +11,6 @@ from tests import factories as f
 from tests.racing.test_replays import raced_result
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="session")
-def browser(django_db_setup, browser):
-    """The test database before Chromium: Playwright's sync API keeps an event loop
-    running in this thread, and Django refuses synchronous database calls beside one."""
-    return browser
-
-
-@pytest.fixture(scope="module", autouse=True)
-def sync_django_beside_playwright():
-    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if before is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 @pytest.fixture
