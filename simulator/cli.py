@@ -126,7 +126,12 @@ def cmd_race(args) -> int:
 def cmd_check(args) -> int:
     from .policy import ModelError, check_model
 
-    onnx_bytes, meta = _read_model(args.model, args.metadata)
+    try:
+        onnx_bytes, meta = _read_model(args.model, args.metadata)
+    except UsageError as exc:
+        if args.json:
+            print(json.dumps({"ok": False, "field": "files", "error": str(exc)}))
+        raise
     try:
         info = check_model(onnx_bytes, meta)
     except ModelError as exc:

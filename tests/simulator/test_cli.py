@@ -348,3 +348,11 @@ def test_camera_bad_arguments(cli, stadium_file, tmp_path, args, phrase):
     options = {"--track": str(stadium_file), "--out": str(tmp_path / "x.png"), **dict(zip(args[::2], args[1::2]))}
     code, _, err = cli("camera", *[item for pair in options.items() for item in pair])
     assert code == 2 and phrase in one_line_error(err)
+
+
+def test_check_json_reports_a_missing_file(cli, tmp_path):
+    code, out, err = cli("check", tmp_path / "missing.onnx", "--json")
+    refusal = json.loads(out)
+    assert code == 2 and refusal == {"ok": False, "field": "files",
+                                     "error": f"model file {tmp_path / 'missing.onnx'} does not exist"}
+    assert one_line_error(err).startswith("error: model file")
