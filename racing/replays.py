@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from simulator.simtrace import simtrace_csv
 from tracks.pictures import sim_track
 
 from .models import Result
+from .sandbox import child_env
 
 logger = logging.getLogger(__name__)
 
@@ -252,7 +252,8 @@ def _render_and_store(result: Result) -> str:
         race_s = float(result.total_time_s or 0.0) or float(result.race.time_cap_s or 180.0)
         timeout = VIDEO_TIMEOUT_FLOOR_S + cfg["timeout_per_race_s"] * race_s
         root = Path(settings.BASE_DIR)
-        env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        # The replay was written by the sandboxed race: no secrets for the renderer either.
+        env = child_env({"PYTHONPATH": str(root)})
         # A child process: the render's memory goes back to the system when it ends,
         # and a crash in the encoder cannot take the worker down.
         cmd = [cfg["python"], "-m", "simulator.video", "render", str(replay_path), "--track", str(track_path),

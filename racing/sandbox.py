@@ -12,6 +12,7 @@ can tell the competitor; `SandboxStartError` is the platform's fault (cannot spa
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import math
 import os
@@ -29,6 +30,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_STDOUT_BYTES = 16 * 1024 * 1024
 MAX_STDERR_KEEP_BYTES = 64 * 1024
+MAX_STDERR_LINE_BYTES = 64 * 1024  # a longer "line" arrives in pieces of this size
 MAX_FILE_BYTES = 512 * 1024 * 1024
 PR_SET_PDEATHSIG = 1
 
@@ -190,7 +192,15 @@ def run_sandboxed(
         raise SandboxStartError(f"could not start the simulator: {exc}") from exc
 
     stdout_chunks: list[bytes] = []
-    stderr_lines: list[str] = []
+    # Only the tail is kept: a child that floods stderr must not fill the caller's memory.
+    stderr_lines: collections.deque[str] = collections.deque()
+    stderr_kept = [0]
+
+    def keep_line(line: str) -> None:
+        stderr_lines.append(line)
+        stderr_kept[0] += len(line) + 1
+        while stderr_kept[0] > MAX_STDERR_KEEP_BYTES and len(stderr_lines) > 1:
+            stderr_kept[0] -= len(stderr_lines.popleft()) + 1
 
     def read_stdout() -> None:
         size = 0
@@ -200,7 +210,7 @@ def run_sandboxed(
                 size += len(chunk)
 
     def read_stderr() -> None:
-        for raw in iter(proc.stderr.readline, b""):
+        for raw in iter(lambda: proc.stderr.readline(MAX_STDERR_LINE_BYTES), b""):
             events.put(("line", raw.decode("utf-8", "replace").rstrip("\n")))
 
     def wait_child() -> None:
@@ -240,7 +250,7 @@ def run_sandboxed(
             except queue.Empty:
                 continue
             if kind == "line":
-                stderr_lines.append(payload)
+                keep_line(payload)
                 if on_stderr_line is not None:
                     on_stderr_line(payload)
             else:
@@ -260,7 +270,7 @@ def run_sandboxed(
         except queue.Empty:
             break
         if kind == "line":
-            stderr_lines.append(payload)
+            keep_line(payload)
             if on_stderr_line is not None:
                 on_stderr_line(payload)
 
@@ -281,7 +291,7 @@ def run_sandboxed(
         cpu_s=cpu_s,
         max_rss_bytes=usage.ru_maxrss * 1024,
         wall_s=time.monotonic() - started,
-        stderr_lines=stderr_lines,
+        stderr_lines=list(stderr_lines),
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import shutil
 import tempfile
 import uuid
@@ -19,6 +20,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from league.models import Race, Racer
@@ -129,6 +131,14 @@ def model_upload(*, owner: Racer, name: str, onnx_file, metadata_file) -> Policy
             meta = parse_metadata(metadata_bytes)
         except ModelError as exc:
             errors.setdefault(exc.field, []).append(_sentence(exc.message))
+        except RecursionError:  # json.loads of "[[[[..." : not a ValueError
+            errors["metadata"] = [METADATA_TOO_DEEP]
+        except ValueError as exc:  # e.g. an integer of more than 4300 digits
+            reason = str(exc).split(":")[0].strip().rstrip(".")
+            errors["metadata"] = [f"model_metadata.json is not valid JSON: {reason}."]
+        else:
+            if problem := _metadata_problem(meta.raw):
+                errors["metadata"] = [problem]
     if errors:
         raise ModelRejected(errors)
 
@@ -157,6 +167,43 @@ def model_upload(*, owner: Racer, name: str, onnx_file, metadata_file) -> Policy
             {"name": [f"You already have a model called {name!r}; choose another name."]}
         ) from None
     return model
+
+
+MAX_METADATA_DEPTH = 32
+METADATA_TOO_DEEP = (
+    f"model_metadata.json is nested too deeply (more than {MAX_METADATA_DEPTH} levels); "
+    "DeepRacer metadata needs three."
+)
+
+
+def _metadata_problem(value, depth: int = 0) -> str | None:
+    """What Python's json module accepts but the database and the JSON encoders
+    downstream do not: NaN and Infinity, lone surrogates and NUL in text, very deep
+    nesting."""
+    if depth > MAX_METADATA_DEPTH:
+        return METADATA_TOO_DEEP
+    if isinstance(value, float) and not math.isfinite(value):
+        return (
+            "model_metadata.json contains NaN or Infinity, which JSON does not allow; "
+            "write a number or remove the key."
+        )
+    texts = [value] if isinstance(value, str) else list(value) if isinstance(value, dict) else []
+    for text in texts:
+        try:
+            text.encode("utf-8")  # fails on a lone surrogate ("\ud800" in the JSON)
+            bad = "\x00" in text
+        except UnicodeEncodeError:
+            bad = True
+        if bad:
+            return (
+                "model_metadata.json contains text that is not valid Unicode (a lone surrogate "
+                "or a NUL character); remove it."
+            )
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for child in children:
+        if problem := _metadata_problem(child, depth + 1):
+            return problem
+    return None
 
 
 def _sentence(message: str) -> str:
@@ -541,15 +588,24 @@ def submissions_reclaim(now: datetime | None = None) -> int:
             _retry_or_error(submission, "the worker running the race stopped")
             count += 1
         events.broadcast_submission(submission)
-    # Queued submissions whose task finished or failed without racing them.
+    # Queued submissions whose task finished or failed without racing them, or whose
+    # task has been running for a lease without claiming them (its worker died between
+    # taking the task and marking the submission running).
     cutoff = now - timedelta(seconds=_cfg("LEASE_S"))
     orphans = Submission.objects.filter(status=Submission.Status.QUEUED, created_at__lt=cutoff)
-    live_tasks = DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).values("id")
+    live_tasks = DBTaskResult.objects.filter(
+        Q(status="READY") | Q(status="RUNNING", started_at__gte=cutoff)
+    ).values("id")
     for submission in orphans.exclude(task_id__in=[str(t["id"]) for t in live_tasks])[:500]:
         with transaction.atomic():
             fresh = Submission.objects.select_for_update().get(pk=submission.pk)
             if fresh.status != Submission.Status.QUEUED or fresh.task_id != submission.task_id:
                 continue
+            if fresh.task_id:
+                DBTaskResult.objects.filter(pk=fresh.task_id, status="RUNNING").update(
+                    status="FAILED", finished_at=now, exception_class_path="racing.WorkerLost",
+                    traceback="The worker stopped before racing; the submission was queued again.",
+                )  # fmt: skip
             _enqueue(fresh)
             count += 1
     return count

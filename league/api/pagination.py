@@ -1,9 +1,36 @@
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 
 class BoardPagination(PageNumberPagination):
-    """{count, next, previous, results}; `?page=N&page_size=M` (at most 500)."""
+    """{count, next, previous, results}; `?page=N&page_size=M` (at most 500).
+
+    A page number that is not a whole number from 1 is a 400 saying so; a page past the
+    last is a 404 naming the last page (DRF answers both with "Invalid page.")."""
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.get(self.page_query_param) or 1
+        if raw in self.last_page_strings:
+            return paginator.num_pages
+        try:
+            number = int(raw)
+        except (TypeError, ValueError):
+            number = 0
+        if number < 1:
+            raise ValidationError(
+                {self.page_query_param: [f"The page must be a whole number from 1; got {raw!r}."]}
+            )
+        return number
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound:
+            last = self.django_paginator_class(queryset, self.get_page_size(request)).num_pages
+            raise NotFound(
+                f"There is no page {self.get_page_number(request, None)}; the last page is {last}."
+            ) from None

@@ -122,6 +122,12 @@ class SeasonOpenApi(APIView):
     )
     def post(self, request, slug: str):
         season = get_object_or_404(Season, slug=slug)
+        if season.status == Season.Status.CLOSED:
+            # As the admin action and `open_season`: a closed season's boards stay frozen.
+            return Response(
+                {"detail": f"The season {slug!r} is closed; only a draft season can be opened."},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         services.season_open(season)
         return Response(SeasonOutput(selectors.season_get(slug)).data)
 

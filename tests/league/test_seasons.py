@@ -33,6 +33,20 @@ def test_open_via_api_is_staff_only(api):
     assert resp.status_code == 200 and resp.json()["status"] == "open"
 
 
+def test_open_via_api_refuses_a_closed_season(api):
+    # As the admin action and the command do: a closed season's boards stay frozen, and
+    # the season that is open now stays open.
+    current = f.season("open")
+    closed = f.season("closed")
+    api.force_authenticate(f.racer(staff=True).user)
+    resp = api.post(f"/api/seasons/{closed.slug}/open/")
+    assert resp.status_code == 400
+    assert "closed" in resp.json()["detail"]
+    closed.refresh_from_db()
+    current.refresh_from_db()
+    assert closed.status == "closed" and current.status == "open"
+
+
 def test_seasons_api_lists_races_with_their_rules(api):
     season = f.season("open", laps=5, timing_method="BEST_LAP_TIME", off_track_penalty_s=2.0)
     body = api.get("/api/seasons/").json()

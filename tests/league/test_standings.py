@@ -100,6 +100,23 @@ def test_best_lap_timing_ranks_by_official_time():
     assert board(race)[0] == (1, "Bob")
 
 
+@pytest.mark.parametrize("page", ["-1", "0", "abc", "1.5"])
+def test_a_page_number_that_is_not_a_positive_whole_number_is_a_400(api, page):
+    race = f.race()
+    add_result(race, f.racer(), time_s=10.0)
+    resp = api.get(f"/api/races/{race.pk}/leaderboard/?page={page}")
+    assert resp.status_code == 400
+    assert "whole number" in resp.json()["page"][0]
+
+
+def test_a_page_past_the_last_says_which_is_the_last(api):
+    race = f.race()
+    add_result(race, f.racer(), time_s=10.0)
+    resp = api.get(f"/api/races/{race.pk}/leaderboard/?page=7")
+    assert resp.status_code == 404
+    assert "last page is 1" in resp.json()["detail"]
+
+
 def test_leaderboard_api_is_public_and_paginated(api):
     race = f.race()
     for k in range(7):

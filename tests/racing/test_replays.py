@@ -276,6 +276,24 @@ def test_failed_render_is_reported(api, result, settings):
     assert "could not be rendered" in resp.json()["detail"]
 
 
+def test_video_render_child_gets_no_secrets(result, monkeypatch):
+    # The render reads a replay written by the sandboxed race: like the race's child, it
+    # gets a scrubbed environment (no secret key, database or storage credentials).
+    monkeypatch.setenv("SECRET_KEY", "s3cr3t" * 8)
+    monkeypatch.setenv("DATABASE_URL", "postgres://league:pw@db/league")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "aws-secret")
+    seen = {}
+
+    def fake_run(cmd, **kwargs):
+        seen.update(kwargs["env"])
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(replays.subprocess, "run", fake_run)
+    assert replays.result_video_render(result.pk) == "failed"
+    assert seen and not {"SECRET_KEY", "DATABASE_URL", "AWS_SECRET_ACCESS_KEY"} & set(seen)
+    assert seen["PYTHONPATH"]
+
+
 def test_requeue_missing_videos(result):
     from django_tasks_db.models import DBTaskResult
 

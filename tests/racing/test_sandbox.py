@@ -44,6 +44,19 @@ def test_secrets_do_not_reach_the_child(monkeypatch):
     assert out.stdout.strip() == b"None None"
 
 
+def test_a_flood_on_stderr_does_not_fill_the_callers_memory():
+    # 64 MB in one line without a newline, then 200 000 short lines: the caller keeps a
+    # bounded tail, whatever the child writes.
+    from racing.sandbox import MAX_STDERR_KEEP_BYTES
+
+    code = ("import sys; w = sys.stderr.buffer.write; w(b'x' * (64 << 20)); w(b'\\n');"
+            "[w(b'line\\n') for _ in range(200_000)]; sys.stderr.flush()")
+    out = run(code, Limits(memory_bytes=LIMITS.memory_bytes, cpu_s=20, wall_s=30))
+    assert out.returncode == 0 and out.limit is None
+    assert sum(len(line) + 1 for line in out.stderr_lines) <= 2 * MAX_STDERR_KEEP_BYTES
+    assert out.stderr.endswith("line") and len(out.stderr) <= MAX_STDERR_KEEP_BYTES
+
+
 def test_a_child_that_cannot_start_is_a_platform_error(settings):
     settings.RACING = {**settings.RACING, "PYTHON": "/nonexistent/python"}
     with pytest.raises(SandboxStartError):

@@ -202,3 +202,31 @@ def test_reclaim_requeues_an_abandoned_submission():
     with pytest.raises(services.LeaseLost):
         services.result_record(claim=claim, data={"status": "finished"}, replay_path=None)
     assert services.submission_race(submission.pk) == "finished"
+
+
+def test_reclaim_requeues_a_submission_whose_worker_died_before_claiming_it(settings):
+    # The worker took the task (RUNNING) and died before it marked the submission
+    # running: no lease to expire, and the task stays RUNNING forever.
+    from django_tasks_db.models import DBTaskResult
+
+    race = f.race()
+    racer = f.racer()
+    submission = services.submission_create(racer=racer, model=f.policy_model(racer), race=race)
+    long_ago = timezone.now() - timedelta(seconds=3 * settings.RACING["LEASE_S"])
+    Submission.objects.filter(pk=submission.pk).update(created_at=long_ago)
+    DBTaskResult.objects.filter(pk=submission.task_id).update(status="RUNNING", started_at=long_ago)
+
+    assert services.submissions_reclaim() == 1
+    fresh = Submission.objects.get(pk=submission.pk)
+    assert fresh.status == "queued" and fresh.task_id != submission.task_id
+    assert DBTaskResult.objects.get(pk=fresh.task_id).status == "READY"
+    assert DBTaskResult.objects.get(pk=submission.task_id).status == "FAILED"
+    assert services.submissions_reclaim() == 0  # once
+
+
+def test_deeply_nested_json_body_is_a_400_not_a_500(racer_api):
+    racer_api.raise_request_exception = False
+    body = "[" * 100_000 + "]" * 100_000
+    resp = racer_api.post("/api/submissions/", body, content_type="application/json")
+    assert resp.status_code == 400
+    assert "JSON" in resp.json()["detail"]

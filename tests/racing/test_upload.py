@@ -104,6 +104,32 @@ BAD_UPLOADS = {
     "checker failure": (dict(onnx=f.checker_failing_onnx(), meta=f.state_metadata()), "onnx", "checker"),
     "NaN at trial inference": (dict(onnx=f.nan_onnx(), meta=f.state_metadata()), "onnx", "NaN"),
     "no name": (dict(name="  ", onnx=f.good_state_onnx(), meta=f.state_metadata()), "name", "name"),
+    # Valid for Python's json module, not for the stores and encoders downstream.
+    "metadata nested too deeply": (
+        dict(
+            onnx=f.good_state_onnx(),
+            meta=json.dumps(f.state_metadata())[:-1].encode()
+            + b', "notes": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        ),
+        "metadata",
+        "nested",
+    ),
+    "NaN in metadata": (
+        dict(onnx=f.good_state_onnx(), meta=json.dumps(f.state_metadata(lr=float("nan"))).encode()),
+        "metadata",
+        "NaN",
+    ),
+    "integer too long to read": (
+        dict(onnx=f.good_state_onnx(), meta=json.dumps(f.state_metadata())[:-1].encode() + b', "seed": 1' + b"0" * 5000 + b"}"),
+        "metadata",
+        "not valid JSON",
+    ),
+    # Stored, it would make every answer that shows the model fail to encode.
+    "lone surrogate in metadata": (
+        dict(onnx=f.good_state_onnx(), meta=json.dumps(f.state_metadata())[:-1].encode() + b', "notes": "\\ud800"}'),
+        "metadata",
+        "text",
+    ),
 }
 
 

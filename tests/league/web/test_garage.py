@@ -123,3 +123,24 @@ def test_platform_fault_during_the_check_is_a_try_again_message(client, me, monk
     assert response.status_code == 400
     assert "try again" in response.content.decode()
     assert not PolicyModel.objects.exists()
+
+
+def test_upload_far_over_the_cap_is_refused_before_the_body_is_parsed(me, settings, monkeypatch):
+    # CSRF checks on, as in a browser: CsrfViewMiddleware reads a form POST before the
+    # view, so the size check must come before it or the whole file is spooled to disk.
+    from django.http.multipartparser import MultiPartParser
+    from django.test import Client
+
+    settings.RACING = {**settings.RACING, "MAX_MODEL_BYTES": 1000, "MAX_METADATA_BYTES": 1000}
+    parsed = []
+    original = MultiPartParser.parse
+    monkeypatch.setattr(MultiPartParser, "parse", lambda self: parsed.append(1) or original(self))
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(me.user)
+
+    response = client.post(reverse("garage"), upload(onnx_bytes=b"\0" * 200_000))
+
+    assert response.status_code == 413
+    assert "limit" in response.content.decode()
+    assert parsed == []
+    assert not PolicyModel.objects.exists()
