@@ -13,11 +13,9 @@ can tell the competitor; `SandboxStartError` is the platform's fault (cannot spa
 from __future__ import annotations
 
 import collections
-import ctypes
 import math
 import os
 import queue
-import resource
 import signal
 import subprocess
 import sys
@@ -32,7 +30,6 @@ MAX_STDOUT_BYTES = 16 * 1024 * 1024
 MAX_STDERR_KEEP_BYTES = 64 * 1024
 MAX_STDERR_LINE_BYTES = 64 * 1024  # a longer "line" arrives in pieces of this size
 MAX_FILE_BYTES = 512 * 1024 * 1024
-PR_SET_PDEATHSIG = 1
 
 # Messages of an allocation that failed under RLIMIT_AS, from Python, C and C++ code.
 MEMORY_MARKERS = (
@@ -96,28 +93,33 @@ class Outcome:
             return f"signal {sig}"
 
 
-def _set_pdeathsig() -> None:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except Exception:  # not Linux: the wall-clock limit still applies
-        pass
+# The limits are applied by a tiny bootstrap in the child itself, which then execs the
+# real command: no `preexec_fn`, which is unsafe in a threaded parent (the web server
+# runs upload checks from its thread pool). PR_SET_PDEATHSIG survives the exec, so the
+# child dies with the process that started it.
+_BOOTSTRAP = """
+import ctypes, os, resource, signal, sys
+memory, cpu, file_bytes = (int(v) for v in sys.argv[1:4])
+resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 2))
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
+try:
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)
+except Exception:
+    pass
+os.execv(sys.argv[4], sys.argv[4:])
+"""
 
 
-def _preexec(limits: Limits) -> Callable[[], None]:
-    memory = int(limits.memory_bytes)
+def limited_argv(argv: Sequence[str], limits: Limits) -> list[str]:
+    """`argv` prefixed with the bootstrap that applies `limits` before exec."""
     cpu = max(1, int(math.ceil(limits.cpu_s)))
-    file_bytes = int(limits.file_bytes)
-
-    def apply() -> None:  # runs in the child between fork and exec: keep it simple
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        # SIGXCPU at the soft limit, SIGKILL two seconds later if it is ignored.
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 2))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
-        _set_pdeathsig()
-
-    return apply
+    return [
+        sys.executable, "-S", "-c", _BOOTSTRAP,
+        str(int(limits.memory_bytes)), str(cpu), str(int(limits.file_bytes)),
+        *argv,
+    ]  # fmt: skip
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -173,7 +175,10 @@ def run_sandboxed(
     `tick_s` seconds, both in the calling thread (so they may use the database); an
     exception from either kills the child and propagates.
     """
-    argv = [python_executable(), *args]
+    python = python_executable()
+    if not os.access(python, os.X_OK):  # the bootstrap's exec would fail inside the child
+        raise SandboxStartError(f"could not start the simulator: {python} is not an executable")
+    argv = limited_argv([python, *args], limits)
     events: queue.Queue = queue.Queue()
     started = time.monotonic()
     try:
@@ -184,7 +189,6 @@ def run_sandboxed(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            preexec_fn=_preexec(limits),
             start_new_session=True,
             close_fds=True,
         )
