@@ -76,18 +76,41 @@ def bench_policies(rng: np.random.Generator) -> list[tuple[str, str, onnx.ModelP
     ]
 
 
-def _bare_inference_us(policy, inputs: list[dict], repeats: int) -> float:
-    session = policy.session
-    names = [policy.info.output_name]
-    for feed in inputs[:5]:
-        session.run(names, feed)
+def _best_of(run: Callable[[], float], min_runs: int, budget_s: float) -> tuple[float, int]:
+    """(the least of run()'s results, how many runs): at least `min_runs`, and on until
+    `budget_s` has passed. The best run is the one other processes disturbed least."""
     best = math.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for feed in inputs:
-            session.run(names, feed)
-        best = min(best, (time.perf_counter() - t0) / len(inputs))
-    return best * 1e6
+    runs = 0
+    start = time.perf_counter()
+    while runs < min_runs or time.perf_counter() - start < budget_s:
+        best = min(best, run())
+        runs += 1
+    return best, runs
+
+
+def _inference_pass_us(session, names: list[str], inputs: list[dict]) -> float:
+    """Mean time of the bare `InferenceSession.run` over these inputs, in us."""
+    t0 = time.perf_counter()
+    for feed in inputs:
+        session.run(names, feed)
+    return (time.perf_counter() - t0) / len(inputs) * 1e6
+
+
+def _recorded_inputs(policy, track, params: SimParams, result) -> list[dict]:
+    """The inputs the race fed the model: re-observe up to 200 recorded poses."""
+    from .vehicle import CarState
+
+    observe = make_observer(policy.buffers, track, params)
+    traj = result.trajectory
+    picks = np.linspace(0, len(traj) - 1, min(len(traj), 200)).astype(int)
+    inputs = []
+    for k in picks:
+        row = traj[k]
+        car = CarState(row[L.TRAJ_X_M], row[L.TRAJ_Y_M], row[L.TRAJ_HEADING_RAD],
+                       row[L.TRAJ_SPEED_M_S], row[L.TRAJ_STEERING_DEG])
+        observe(car, track.project(car.x_m, car.y_m, hint=None))
+        inputs.append({n: b.copy() for n, b in policy.feed.items()})
+    return inputs
 
 
 def run_bench(quick: bool = False, track_slug: str | None = None,
@@ -96,37 +119,38 @@ def run_bench(quick: bool = False, track_slug: str | None = None,
     slug = track_slug or list_tracks()[0].slug
     track = load_track(slug)
     params = SimParams()
-    repeats = 2 if quick else 5
+    # The machine may be busy with other work: each measurement is repeated and the best
+    # kept, in `blocks` alternating blocks of trials and of bare inference, each block
+    # at least `min_runs` long and `block_s` seconds, so that a busy spell does not
+    # fall on one side only. A camera trial takes a good part of a second: timed once.
+    blocks, min_runs, block_s = (3, 2, 0.05) if quick else (5, 3, 0.15)
     report: dict = {"track": slug, "policies": []}
     for name, sensor, model in bench_policies(rng):
         log(f"bench: {name} on {slug} ...")
         policy = load_policy(model.SerializeToString(), _meta(sensor))
-        rules = RaceRules(laps=3, time_cap_s=60.0 if sensor == "FRONT_FACING_CAMERA" else 180.0)
-        run_time_trial(policy, track, rules, params)  # warm-up: sensor tables, session
-        best_ms = math.inf
-        result = None
-        for _ in range(repeats if sensor != "FRONT_FACING_CAMERA" else 1):
-            t0 = time.perf_counter()
-            result = run_time_trial(policy, track, rules, params)
-            best_ms = min(best_ms, (time.perf_counter() - t0) * 1000.0)
-        step_us = best_ms * 1000.0 / max(result.steps, 1)
-        # The same inputs the race fed the model: re-observe recorded poses.
-        observe = make_observer(policy.buffers, track, params)
-        traj = result.trajectory
-        picks = np.linspace(0, len(traj) - 1, min(len(traj), 200)).astype(int)
-        inputs = []
-        from .vehicle import CarState
+        camera = sensor == "FRONT_FACING_CAMERA"
+        rules = RaceRules(laps=3, time_cap_s=60.0 if camera else 180.0)
+        result = run_time_trial(policy, track, rules, params)  # warm-up: sensor tables, session
+        # The same inputs the race fed the model.
+        inputs = _recorded_inputs(policy, track, params, result)
+        session = policy.session
+        names = [policy.info.output_name]
+        for feed in inputs[:5]:
+            session.run(names, feed)
 
-        hint = 0
-        for k in picks:
-            row = traj[k]
-            car = CarState(row[L.TRAJ_X_M], row[L.TRAJ_Y_M], row[L.TRAJ_HEADING_RAD],
-                           row[L.TRAJ_SPEED_M_S], row[L.TRAJ_STEERING_DEG])
-            proj = track.project(car.x_m, car.y_m, hint=None)
-            hint = proj.index
-            observe(car, proj)
-            inputs.append({n: b.copy() for n, b in policy.feed.items()})
-        inference_us = _bare_inference_us(policy, inputs, repeats)
+        def trial_ms() -> float:
+            t0 = time.perf_counter()
+            run_time_trial(policy, track, rules, params)
+            return (time.perf_counter() - t0) * 1000.0
+
+        best_ms = inference_us = math.inf
+        runs = 0
+        for _ in range(1 if camera else blocks):
+            ms, n = _best_of(trial_ms, 1, 0.0) if camera else _best_of(trial_ms, min_runs, block_s)
+            best_ms, runs = min(best_ms, ms), runs + n
+            us, _ = _best_of(lambda: _inference_pass_us(session, names, inputs), min_runs, block_s)
+            inference_us = min(inference_us, us)
+        step_us = best_ms * 1000.0 / max(result.steps, 1)
         entry = {
             "name": name,
             "sensor": sensor,
@@ -137,16 +161,17 @@ def run_bench(quick: bool = False, track_slug: str | None = None,
             "trial_status": result.status,
             "trial_steps": result.steps,
             "trial_laps": result.laps_completed,
+            "trial_runs": runs,
         }
         log(f"bench: {name}: step {entry['step_us']} us, inference {entry['inference_us']} us, "
             f"ratio {entry['ratio']}, trial {entry['trial_3laps_ms']} ms ({result.status}, "
-            f"{result.laps_completed} laps)")
+            f"{result.laps_completed} laps), best of {runs} trials")
         report["policies"].append(entry)
-    report["physics"] = _bench_physics(track, params, log)
+    report["physics"] = _bench_physics(track, params, log, min_runs, blocks * block_s)
     return report
 
 
-def _bench_physics(track, params: SimParams, log) -> dict:
+def _bench_physics(track, params: SimParams, log, min_runs: int = 3, budget_s: float = 0.0) -> dict:
     """The simulator without a policy: car step, projection and 64-beam LIDAR per step."""
     from .race import build_sensors, start_state
     from .vehicle import make_stepper
@@ -154,17 +179,20 @@ def _bench_physics(track, params: SimParams, log) -> dict:
     step = make_stepper(params.car)
     lidar = build_sensors(track, params, ("LIDAR",))["LIDAR"]
     buf = np.zeros(params.lidar.beams, dtype=np.float32)
-    car = start_state(track)
-    proj = track.project(car.x_m, car.y_m, hint=0)
     n = 3000
-    t0 = time.perf_counter()
-    for k in range(n):
-        car = step(car, 0.0, 1.0)
-        i, t = track.closest_segment(car.x_m, car.y_m, proj.index)
-        proj = track.projection_at(i, t, car.x_m, car.y_m)
-        lidar.fill(buf, car)
-        if abs(proj.offset_m) > 0.3:
-            car = start_state(track, proj.s_m)
-    us = (time.perf_counter() - t0) / n * 1e6
+
+    def run_us() -> float:
+        car = start_state(track)
+        proj = track.project(car.x_m, car.y_m, hint=0)
+        t0 = time.perf_counter()
+        for k in range(n):
+            car = step(car, 0.0, 1.0)
+            proj = track.project(car.x_m, car.y_m, hint=proj.index)
+            lidar.fill(buf, car)
+            if abs(proj.offset_m) > 0.3:
+                car = start_state(track, proj.s_m)
+        return (time.perf_counter() - t0) / n * 1e6
+
+    us, _ = _best_of(run_us, min_runs, budget_s)
     log(f"bench: physics + projection + 64-beam lidar: {us:.1f} us per step")
     return {"lidar64_step_us": round(us, 2), "steps_per_s": round(1e6 / us)}

@@ -36,12 +36,17 @@ class Projection(NamedTuple):
     right_half_width_m: float
 
 
-def _wrap_angle(a: float) -> float:
-    """Wrap to (-pi, pi]."""
-    a = math.fmod(a + math.pi, 2.0 * math.pi)
+_PI = math.pi
+_TWO_PI = 2.0 * math.pi
+_new_tuple = tuple.__new__  # a NamedTuple without its Python-level __new__
+
+
+def wrap_angle(a: float) -> float:
+    """Wrap to (-pi, pi]. (Inlined, operation for operation, where it runs every step.)"""
+    a = math.fmod(a + _PI, _TWO_PI)
     if a <= 0.0:
-        a += 2.0 * math.pi
-    return a - math.pi
+        a += _TWO_PI
+    return a - _PI
 
 
 class Track:
@@ -97,59 +102,31 @@ class Track:
         self._vdh = (np.mod(turn + np.pi, 2 * np.pi) - np.pi).tolist()
         self._lhw = self.left_half_width_m.tolist()
         self._rhw = self.right_half_width_m.tolist()
+        # What the per-step walk and projection read of segment i, in one tuple each: a
+        # single index instead of a dozen. Half widths interpolate as start + (end - start) * t.
+        self._walk_rows = list(zip(self._cx, self._cy, self._dx, self._dy, self._inv_len2))
+        nxt = [*range(1, n), 0]
+        self._proj_rows = [
+            (self._cx[i], self._cy[i], self._dx[i], self._dy[i], self._len[i], max(self._len[i], 1e-12),
+             self._vh[i], self._vdh[i], self._cum[i],
+             self._lhw[i], self._lhw[nxt[i]] - self._lhw[i], self._rhw[i], self._rhw[nxt[i]] - self._rhw[i])
+            for i in range(n)
+        ]
         self._dense = None
 
     # -- projection ------------------------------------------------------------------------
 
-    def _seg_dist2(self, i: int, x: float, y: float) -> tuple[float, float]:
-        px = x - self._cx[i]
-        py = y - self._cy[i]
-        dx = self._dx[i]
-        dy = self._dy[i]
-        t = (px * dx + py * dy) * self._inv_len2[i]
-        if t < 0.0:
-            t = 0.0
-        elif t > 1.0:
-            t = 1.0
-        ex = px - t * dx
-        ey = py - t * dy
-        return ex * ex + ey * ey, t
-
     def closest_segment(self, x: float, y: float, hint: int | None = None) -> tuple[int, float]:
         """Closest centre-line segment and the position along it.
 
-        With a hint (the previous answer) this walks downhill from there, which is
-        amortised constant time for a car that moves a little each step; without one it
-        searches the whole track. The distance is inlined: this runs every step.
+        With a hint (the previous answer) this walks downhill from there, while a
+        neighbouring segment is strictly closer, which is amortised constant time for a
+        car that moves a little each step; without one it searches the whole track.
         """
         if hint is None:
             return self._closest_global(x, y)
-        n = self.n
-        cx, cy, sdx, sdy, inv = self._cx, self._cy, self._dx, self._dy, self._inv_len2
-        i = hint % n
-        best = -1.0
-        best_t = 0.0
-        # Walk forwards, then backwards, while a neighbouring segment is closer.
-        for direction in (1, -1):
-            j = i
-            while True:
-                px = x - cx[j]
-                py = y - cy[j]
-                dx = sdx[j]
-                dy = sdy[j]
-                t = (px * dx + py * dy) * inv[j]
-                t = 0.0 if t < 0.0 else (1.0 if t > 1.0 else t)
-                ex = px - t * dx
-                ey = py - t * dy
-                d = ex * ex + ey * ey
-                if best < 0.0 or d < best:
-                    i, best, best_t = j, d, t
-                    j = (j + direction) % n
-                elif j == i:
-                    j = (j + direction) % n
-                else:
-                    break
-        return i, best_t
+        p = self._project(x, y, hint)
+        return p[0], p[1]
 
     def _closest_global(self, x: float, y: float) -> tuple[int, float]:
         c = self.center
@@ -163,27 +140,56 @@ class Track:
         return i, float(t[i])
 
     def project(self, x: float, y: float, hint: int | None = None) -> Projection:
-        i, t = self.closest_segment(x, y, hint)
-        return self.projection_at(i, t, x, y)
+        """Projection on the closest segment (see closest_segment for the hint)."""
+        if hint is None:
+            i, t = self._closest_global(x, y)
+            return self._project(x, y, i, t)
+        return self._project(x, y, hint)
 
     def projection_at(self, i: int, t: float, x: float, y: float) -> Projection:
-        j = i + 1 if i + 1 < self.n else 0
-        dx = self._dx[i]
-        dy = self._dy[i]
-        seg_len = self._len[i]
-        offset = (dx * (y - self._cy[i]) - dy * (x - self._cx[i])) / max(seg_len, 1e-12)
-        heading = _wrap_angle(self._vh[i] + self._vdh[i] * t)
-        s = self._cum[i] + t * seg_len
+        """Projection of (x, y) described by position t along segment i."""
+        return self._project(x, y, i, t)
+
+    def _project(self, x: float, y: float, i: int, t: float | None = None) -> Projection:
+        """Projection at position t along segment i, or without t, on the closest segment
+        walking from segment i. One function, everything inlined: this runs every step."""
+        if t is None:
+            n = self.n
+            rows = self._walk_rows
+            start = i = j = i % n
+            best = -1.0
+            best_t = 0.0
+            direction = 1
+            while True:
+                cx, cy, dx, dy, inv = rows[j]
+                px = x - cx
+                py = y - cy
+                t = (px * dx + py * dy) * inv
+                t = 0.0 if t < 0.0 else (1.0 if t > 1.0 else t)
+                ex = px - t * dx
+                ey = py - t * dy
+                d = ex * ex + ey * ey
+                if best < 0.0 or d < best:
+                    i, best, best_t = j, d, t
+                    j = (j + direction) % n
+                elif direction == 1 and i == start:
+                    # No closer segment ahead of the hint: walk backwards instead. (Once
+                    # the walk has moved forwards, the segment behind is where it came from.)
+                    direction = -1
+                    j = (i - 1) % n
+                else:
+                    break
+            t = best_t
+        cx, cy, dx, dy, seg_len, safe_len, vh, vdh, cum, lhw, dlhw, rhw, drhw = self._proj_rows[i]
+        offset = (dx * (y - cy) - dy * (x - cx)) / safe_len
+        heading = math.fmod(vh + vdh * t + _PI, _TWO_PI)  # wrap_angle(vh + vdh * t)
+        if heading <= 0.0:
+            heading += _TWO_PI
+        heading -= _PI
+        s = cum + t * seg_len
         if s >= self.length_m:
             s -= self.length_m
-        lhw = self._lhw
-        rhw = self._rhw
-        # Positional: this runs every step and keyword arguments cost time.
-        return Projection(
-            i, t, s, offset, heading,
-            lhw[i] + (lhw[j] - lhw[i]) * t,
-            rhw[i] + (rhw[j] - rhw[i]) * t,
-        )
+        return _new_tuple(Projection, (i, t, s, offset, heading, lhw + dlhw * t, rhw + drhw * t))
 
     # -- positions along the centre line ---------------------------------------------------
 

@@ -34,28 +34,39 @@ def make_stepper(car: CarParams) -> Stepper:
     max_lat = car.max_lateral_accel_m_s2
     deg = math.pi / 180.0
     tan, cos, sin = math.tan, math.cos, math.sin
+    # Bound once: this runs every step. CarState(...) without its Python-level __new__.
+    new_state = tuple.__new__
+    substep_range = range(substeps)
 
     def step(state: CarState, steering_cmd_deg: float, speed_cmd_m_s: float) -> CarState:
         x, y, h, v, steer = state
-        for _ in range(substeps):
-            d = steering_cmd_deg - steer
-            steer += max_dsteer if d > max_dsteer else (-max_dsteer if d < -max_dsteer else d)
-            d = speed_cmd_m_s - v
-            v += max_up if d > max_up else (-max_down if d < -max_down else d)
-            kappa = tan(steer * deg) * inv_wheelbase
-            # Grip: beyond max lateral acceleration the tyres slide and the path widens.
-            if v > 0.0:
-                kappa_grip = max_lat / (v * v)
-                if kappa > kappa_grip:
-                    kappa = kappa_grip
-                elif kappa < -kappa_grip:
-                    kappa = -kappa_grip
-            dh = v * kappa * dt
-            hm = h + 0.5 * dh
-            x += v * dt * cos(hm)
-            y += v * dt * sin(hm)
+        steady = False
+        for _ in substep_range:
+            if not steady:
+                d = steering_cmd_deg - steer
+                steer += max_dsteer if d > max_dsteer else (-max_dsteer if d < -max_dsteer else d)
+                d = speed_cmd_m_s - v
+                v += max_up if d > max_up else (-max_down if d < -max_down else d)
+                kappa = tan(steer * deg) * inv_wheelbase
+                # Grip: beyond max lateral acceleration the tyres slide and the path widens.
+                if v > 0.0:
+                    kappa_grip = max_lat / (v * v)
+                    if kappa > kappa_grip:
+                        kappa = kappa_grip
+                    elif kappa < -kappa_grip:
+                        kappa = -kappa_grip
+                dh = v * kappa * dt
+                half_dh = 0.5 * dh
+                vdt = v * dt
+                # At the command, steering and speed stay as they are: the next substeps
+                # add a zero difference to them (nonzero, so no sign flip either) and
+                # compute the same dh and vdt. Only the pose moves on.
+                steady = not steering_cmd_deg - steer and not speed_cmd_m_s - v and steer and v
+            hm = h + half_dh
+            x += vdt * cos(hm)
+            y += vdt * sin(hm)
             h += dh
-        return CarState(x, y, h, v, steer)
+        return new_state(CarState, (x, y, h, v, steer))
 
     return step
 
