@@ -94,7 +94,8 @@ def parse_metadata(source: bytes | str | dict) -> ModelMetadata:
             if len(source) > MAX_METADATA_BYTES:
                 raise ModelError("metadata", "model_metadata.json is larger than 1 MB")
             try:
-                source = source.decode("utf-8")
+                # utf-8-sig: editors on Windows start files with a byte-order mark.
+                source = source.decode("utf-8-sig")
             except UnicodeDecodeError:
                 raise ModelError("metadata", "model_metadata.json is not UTF-8 text") from None
         try:
@@ -102,6 +103,11 @@ def parse_metadata(source: bytes | str | dict) -> ModelMetadata:
         except json.JSONDecodeError as exc:
             raise ModelError(
                 "metadata", f"model_metadata.json is not valid JSON: {exc.msg} at line {exc.lineno}"
+            ) from None
+        except (RecursionError, ValueError):  # absurd nesting, integers of thousands of digits
+            raise ModelError(
+                "metadata", "model_metadata.json is not a plain DeepRacer metadata file "
+                "(nested too deeply or numbers too long)"
             ) from None
     if not isinstance(raw, dict):
         raise ModelError("metadata", "model_metadata.json must be a JSON object")
@@ -286,13 +292,23 @@ def inspect_model(
     if len(model.functions):
         raise ModelError("onnx", "model-local functions are not allowed; export with the standard operators")
 
+    def external(t) -> bool:
+        return t.data_location == onnx.TensorProto.EXTERNAL or len(t.external_data) > 0
+
+    def refuse_external(where: str) -> None:
+        raise ModelError(
+            "onnx", f"{where} refers to external data; save the model as a single file"
+        )
+
     def walk(graph):
+        # Every place a tensor can live: onnxruntime would read an external reference
+        # from the worker's disk.
         for init in graph.initializer:
-            if init.data_location == onnx.TensorProto.EXTERNAL or init.external_data:
-                raise ModelError(
-                    "onnx",
-                    f"tensor {init.name!r} refers to external data; save the model as a single file",
-                )
+            if external(init):
+                refuse_external(f"tensor {init.name!r}")
+        for sparse in graph.sparse_initializer:
+            if external(sparse.values) or external(sparse.indices):
+                refuse_external(f"sparse tensor {sparse.values.name!r}")
         for node in graph.node:
             if node.domain not in ALLOWED_DOMAINS:
                 raise ModelError(
@@ -301,10 +317,14 @@ def inspect_model(
                     "only the standard ONNX operators are",
                 )
             for attr in node.attribute:
-                if attr.HasField("t") and (
-                    attr.t.data_location == onnx.TensorProto.EXTERNAL or attr.t.external_data
+                tensors = ([attr.t] if attr.HasField("t") else []) + list(attr.tensors)
+                sparse = ([attr.sparse_tensor] if attr.HasField("sparse_tensor") else []) + list(
+                    attr.sparse_tensors
+                )
+                if any(external(t) for t in tensors) or any(
+                    external(t.values) or external(t.indices) for t in sparse
                 ):
-                    raise ModelError("onnx", f"node {node.name!r} refers to external data")
+                    refuse_external(f"node {node.name or node.op_type!r}")
                 if attr.HasField("g"):
                     walk(attr.g)
                 for g in attr.graphs:

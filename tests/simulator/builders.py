@@ -309,6 +309,42 @@ def external_data_model() -> bytes:
     return to_bytes(model)
 
 
+def _external(tensor: onnx.TensorProto, location: str = "secret.bin") -> onnx.TensorProto:
+    tensor.ClearField("raw_data")
+    tensor.data_location = TensorProto.EXTERNAL
+    for key, value in (("location", location), ("offset", "0"), ("length", "8")):
+        entry = tensor.external_data.add()
+        entry.key = key
+        entry.value = value
+    return tensor
+
+
+def sparse_external_data_model() -> bytes:
+    """External data hidden in a sparse initializer's values."""
+    values = _external(numpy_helper.from_array(np.zeros(2, dtype=np.float32), "w_values"))
+    indices = numpy_helper.from_array(np.array([0, 1], dtype=np.int64), "w_indices")
+    sparse = helper.make_sparse_tensor(values, indices, [L.STATE_SIZE, 2])
+    model = _raw_model(
+        [helper.make_node("MatMul", ["state", "w_values"], ["action"])],
+        [helper.make_tensor_value_info("state", TensorProto.FLOAT, [1, L.STATE_SIZE])],
+        [helper.make_tensor_value_info("action", TensorProto.FLOAT, [1, 2])],
+    )
+    model.graph.sparse_initializer.append(sparse)
+    return to_bytes(model)
+
+
+def constant_external_data_model() -> bytes:
+    """External data hidden in a Constant node's tensor attribute."""
+    w = _external(numpy_helper.from_array(np.zeros((L.STATE_SIZE, 2), dtype=np.float32), "w"))
+    model = _raw_model(
+        [helper.make_node("Constant", [], ["w"], value=w),
+         helper.make_node("MatMul", ["state", "w"], ["action"])],
+        [helper.make_tensor_value_info("state", TensorProto.FLOAT, [1, L.STATE_SIZE])],
+        [helper.make_tensor_value_info("action", TensorProto.FLOAT, [1, 2])],
+    )
+    return to_bytes(model)
+
+
 def string_output_model() -> bytes:
     """Well-formed ONNX whose first output is a tensor of strings, not numbers."""
     const = helper.make_node(

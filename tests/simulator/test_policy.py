@@ -216,6 +216,10 @@ MODEL_ERRORS = {
     "custom-domain": (B.custom_domain_model, STATE_META, "operator domain 'com.example.racing' is not allowed"),
     "custom-node": (B.custom_node_without_opset, STATE_META, "not allowed; only the standard ONNX operators are"),
     "external-data": (B.external_data_model, STATE_META, "tensor 'w' refers to external data"),
+    "sparse-external-data": (B.sparse_external_data_model, STATE_META,
+                             "sparse tensor 'w_values' refers to external data"),
+    "constant-external-data": (B.constant_external_data_model, STATE_META,
+                               "node 'Constant' refers to external data"),
     "checker": (B.checker_error_model, STATE_META, "the ONNX checker refused the model"),
     "onnxruntime-load": (B.type_error_model, STATE_META, "onnxruntime cannot load the model"),
     "crash-at-inference": (B.crashing_model, STATE_META, "the model crashed during inference"),
@@ -340,3 +344,13 @@ def test_the_model_reads_the_buffers(make_policy):
     policy.buffers["STATE"][0, L.STATE_SPEED] = 1.5
     with pytest.raises(PolicyFailure):
         policy.act()
+
+
+def test_metadata_with_a_byte_order_mark_is_read():
+    meta = parse_metadata(b"\xef\xbb\xbf" + json.dumps(STATE_META).encode())
+    assert meta.sensors == ("STATE",)
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000, '{"x": ' + "9" * 5000 + "}"])
+def test_absurd_metadata_is_refused_with_a_message(text):
+    refused(lambda: parse_metadata(text.encode()), "metadata", "not a plain DeepRacer metadata file")

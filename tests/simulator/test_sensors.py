@@ -296,3 +296,19 @@ def test_camera_models_race_and_see_the_same_picture(long_track, make_policy, ca
     mean = camera.render(CarState(0.0, Y0, start.track_heading_rad, 0.0, 0.0)).mean() / 255.0
     first_steering = result.trajectory[0, L.TRAJ_STEERING_DEG]
     assert first_steering == pytest.approx(-30.0 + (mean + 1.0) * 30.0, abs=0.011)
+
+
+def test_fast_lidar_equals_the_all_pairs_reference(stadium_track):
+    """The subdivided grid only drops segments that cannot be hit: every beam reads the
+    same float as casting against every edge segment."""
+    sensor = LidarSensor(stadium_track, LidarParams())
+    rng = np.random.default_rng(5)
+    fast = np.zeros(64, dtype=np.float32)
+    slow = np.zeros(64, dtype=np.float32)
+    s_values = rng.uniform(0, stadium_track.length_m, 300)
+    for s_m, offset, turn in zip(s_values, rng.uniform(-0.6, 0.6, 300), rng.uniform(-np.pi, np.pi, 300)):
+        x, y, heading = stadium_track.point_at(s_m)
+        car = CarState(x - offset * math.sin(heading), y + offset * math.cos(heading), heading + turn, 1.0, 0.0)
+        sensor.fill(fast, car)
+        sensor.fill_all_pairs(slow, car)
+        assert np.array_equal(fast, slow)
