@@ -210,7 +210,8 @@ def _sentence(message: str) -> str:
     message = message.strip()
     if not message:
         return message
-    message = message[0].upper() + message[1:]
+    if not message.split(" ", 1)[0].startswith("model_metadata"):  # a file name keeps its case
+        message = message[0].upper() + message[1:]
     return message if message.endswith((".", "!", "?")) else message + "."
 
 

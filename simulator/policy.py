@@ -104,10 +104,13 @@ def parse_metadata(source: bytes | str | dict) -> ModelMetadata:
             raise ModelError(
                 "metadata", f"model_metadata.json is not valid JSON: {exc.msg} at line {exc.lineno}"
             ) from None
-        except (RecursionError, ValueError):  # absurd nesting, integers of thousands of digits
+        except RecursionError:
             raise ModelError(
-                "metadata", "model_metadata.json is not a plain DeepRacer metadata file "
-                "(nested too deeply or numbers too long)"
+                "metadata", "model_metadata.json is nested too deeply; DeepRacer metadata needs three levels"
+            ) from None
+        except ValueError:  # e.g. an integer of thousands of digits
+            raise ModelError(
+                "metadata", "model_metadata.json is not valid JSON: a number is too long to read"
             ) from None
     if not isinstance(raw, dict):
         raise ModelError("metadata", "model_metadata.json must be a JSON object")

@@ -351,6 +351,10 @@ def test_metadata_with_a_byte_order_mark_is_read():
     assert meta.sensors == ("STATE",)
 
 
-@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000, '{"x": ' + "9" * 5000 + "}"])
-def test_absurd_metadata_is_refused_with_a_message(text):
-    refused(lambda: parse_metadata(text.encode()), "metadata", "not a plain DeepRacer metadata file")
+@pytest.mark.parametrize(
+    "text, phrase",
+    [("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+     ('{"x": ' + "9" * 5000 + "}", "a number is too long to read")],
+)
+def test_absurd_metadata_is_refused_with_a_message(text, phrase):
+    refused(lambda: parse_metadata(text.encode()), "metadata", phrase)
