@@ -368,3 +368,12 @@ def season_standings_rebuild(season: Season) -> None:
         SeasonStanding.objects.bulk_update(
             changed, ["rank", "points", "races", "wins", "best_rank"], batch_size=500
         )
+
+
+def api_token_rotate(user) -> "Token":
+    """A new API token for `user`; the old one stops working at once."""
+    from rest_framework.authtoken.models import Token
+
+    with transaction.atomic():
+        Token.objects.filter(user=user).delete()
+        return Token.objects.create(user=user)

@@ -9,6 +9,7 @@ from tracks.api import views as track_views
 urlpatterns = [
     path("auth/signup/", league_views.SignupApi.as_view(), name="api-signup"),
     path("auth/token/", league_views.TokenApi.as_view(), name="api-token"),
+    path("auth/token/rotate/", league_views.TokenRotateApi.as_view(), name="api-token-rotate"),
     path("auth/me/", league_views.MeApi.as_view(), name="api-me"),
     path("models/", racing_views.ModelListApi.as_view(), name="api-models"),
     path("models/<int:model_id>/", racing_views.ModelDetailApi.as_view(), name="api-model"),

@@ -64,6 +64,15 @@ class TokenApi(APIView):
         return Response({"token": token.key})
 
 
+class TokenRotateApi(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: TokenOutput}, tags=["auth"])
+    def post(self, request):
+        """A new token for the caller; the one used for this request stops working."""
+        return Response({"token": services.api_token_rotate(request.user).key})
+
+
 class MeApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
 

@@ -6,7 +6,6 @@ league/selectors.py.
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from rest_framework.authtoken.models import Token
 
@@ -62,13 +61,6 @@ def race_leaders(races) -> dict[int, RaceStanding]:
 def api_token_for(user) -> Token:
     token, _ = Token.objects.get_or_create(user=user)
     return token
-
-
-def api_token_rotate(user) -> Token:
-    """A new API token; the old one stops working at once."""
-    with transaction.atomic():
-        Token.objects.filter(user=user).delete()
-        return Token.objects.create(user=user)
 
 
 def replay_url(result_id: int | None) -> str | None:

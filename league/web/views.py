@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from league import selectors as league_selectors
 from league.models import Race, Racer, Season
-from league.services import racer_for_user, racer_signup
+from league.services import api_token_rotate, racer_for_user, racer_signup
 from racing import selectors as racing_selectors
 from racing import services as racing_services
 from racing.models import Submission
@@ -178,7 +178,7 @@ def racer_profile(request, alias: str):
 @login_required
 @require_POST
 def token_rotate(request):
-    reads.api_token_rotate(request.user)
+    api_token_rotate(request.user)
     racer = racer_for_user(request.user)
     messages.success(request, "New API token made; the old one no longer works.")
     return redirect(reverse("racer", args=[racer.alias]) + "#api-token")

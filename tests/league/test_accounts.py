@@ -42,3 +42,19 @@ def test_token_with_a_wrong_password(api):
     f.racer(username="ann")
     resp = api.post("/api/auth/token/", {"username": "ann", "password": "nope"}, format="json")
     assert resp.status_code == 400
+
+
+def test_token_rotation_retires_the_old_token(api):
+    resp = api.post("/api/auth/signup/", {"username": "zoe", "password": f.PASSWORD, "alias": "Zoe Z"}, format="json")
+    old = resp.json()["token"]
+    api.credentials(HTTP_AUTHORIZATION=f"Token {old}")
+    new = api.post("/api/auth/token/rotate/").json()["token"]
+    assert new != old
+    assert api.get("/api/auth/me/").status_code == 401
+    api.credentials(HTTP_AUTHORIZATION=f"Token {new}")
+    assert api.get("/api/auth/me/").json()["token"] == new
+
+
+def test_token_rotation_needs_a_login(api):
+    resp = api.post("/api/auth/token/rotate/")
+    assert resp.status_code == 401 and "credentials" in resp.json()["detail"]
