@@ -17,7 +17,8 @@ import onnx
 
 from . import layout as L
 from .catalog import list_tracks, load_track
-from .onnx_build import GraphBuilder, camera_cnn, mlp
+from .drivers import pursuit_mlp
+from .onnx_build import camera_cnn, mlp
 from .params import RaceRules, SimParams
 from .policy import load_policy
 from .race import make_observer, run_time_trial
@@ -28,44 +29,6 @@ CONTINUOUS = {"steering_angle": {"low": -30.0, "high": 30.0}, "speed": {"low": 0
 def _meta(sensor: str) -> dict:
     return {"action_space": CONTINUOUS, "sensor": [sensor], "action_space_type": "continuous",
             "neural_network": "BENCH", "training_algorithm": "none", "version": "5"}
-
-
-def pursuit_mlp(gain: float = 1.6, speed_bias: float = 2.5, speed_gain: float = 1.0) -> onnx.ModelProto:
-    """A 26-64-64-2 ReLU MLP with hand-set weights that drives by pure pursuit.
-
-    Layer 1 splits look-ahead lateral offsets into positive and negative parts, layer 2
-    forms the steering error and the curvature ahead, the tanh output maps them onto
-    steering and speed. A real MLP of the benchmark's size that also finishes laps.
-    """
-    from onnx import TensorProto
-
-    w1 = np.zeros((L.STATE_SIZE, 64))
-    w2 = np.zeros((64, 64))
-    w3 = np.zeros((64, 2))
-    b3 = np.zeros(2)
-    y_index = [L.STATE_LOOKAHEAD + 2 * k + 1 for k in range(L.STATE_LOOKAHEAD_POINTS)]
-    for k, idx in enumerate(y_index):
-        w1[idx, 2 * k] = 1.0
-        w1[idx, 2 * k + 1] = -1.0
-    steer_k = 2
-    w2[2 * steer_k, 0] = 1.0
-    w2[2 * steer_k + 1, 0] = -1.0
-    w2[2 * steer_k, 1] = -1.0
-    w2[2 * steer_k + 1, 1] = 1.0
-    for k in range(3, L.STATE_LOOKAHEAD_POINTS):
-        weight = 1.0 / (k + 1) ** 2 * 16.0
-        w2[2 * k, 2] = weight
-        w2[2 * k + 1, 2] = weight
-    w3[0, 0] = gain
-    w3[1, 0] = -gain
-    w3[2, 1] = -speed_gain
-    b3[1] = speed_bias
-    b = GraphBuilder()
-    x = "state"
-    for k, (w, bias) in enumerate(((w1, np.zeros(64)), (w2, np.zeros(64)), (w3, b3))):
-        x = b.node("Gemm", x, b.const(w), b.const(bias))
-        x = b.node("Relu" if k < 2 else "Tanh", x)
-    return b.model([("state", TensorProto.FLOAT, [1, L.STATE_SIZE])], x, "action", [1, 2])
 
 
 def bench_policies(rng: np.random.Generator) -> list[tuple[str, str, onnx.ModelProto]]:

@@ -335,6 +335,42 @@ def camera_driver(
 # --- the roster ----------------------------------------------------------------------------
 
 
+def pursuit_mlp(gain: float = 1.6, speed_bias: float = 2.5, speed_gain: float = 1.0) -> onnx.ModelProto:
+    """A 26-64-64-2 ReLU MLP with hand-set weights that drives by pure pursuit.
+
+    Layer 1 splits look-ahead lateral offsets into positive and negative parts, layer 2
+    forms the steering error and the curvature ahead, the tanh output maps them onto
+    steering and speed. A real MLP of the benchmark's size that also finishes laps.
+    """
+    w1 = np.zeros((L.STATE_SIZE, 64))
+    w2 = np.zeros((64, 64))
+    w3 = np.zeros((64, 2))
+    b3 = np.zeros(2)
+    y_index = [L.STATE_LOOKAHEAD + 2 * k + 1 for k in range(L.STATE_LOOKAHEAD_POINTS)]
+    for k, idx in enumerate(y_index):
+        w1[idx, 2 * k] = 1.0
+        w1[idx, 2 * k + 1] = -1.0
+    steer_k = 2
+    w2[2 * steer_k, 0] = 1.0
+    w2[2 * steer_k + 1, 0] = -1.0
+    w2[2 * steer_k, 1] = -1.0
+    w2[2 * steer_k + 1, 1] = 1.0
+    for k in range(3, L.STATE_LOOKAHEAD_POINTS):
+        weight = 1.0 / (k + 1) ** 2 * 16.0
+        w2[2 * k, 2] = weight
+        w2[2 * k + 1, 2] = weight
+    w3[0, 0] = gain
+    w3[1, 0] = -gain
+    w3[2, 1] = -speed_gain
+    b3[1] = speed_bias
+    b = GraphBuilder()
+    x = "state"
+    for k, (w, bias) in enumerate(((w1, np.zeros(64)), (w2, np.zeros(64)), (w3, b3))):
+        x = b.node("Gemm", x, b.const(w), b.const(bias))
+        x = b.node("Relu" if k < 2 else "Tanh", x)
+    return b.model([("state", TensorProto.FLOAT, [1, L.STATE_SIZE])], x, "action", [1, 2])
+
+
 def house_drivers() -> list[HouseDriver]:
     """The house drivers, the STATE reference first."""
     return [
@@ -367,6 +403,26 @@ def house_drivers() -> list[HouseDriver]:
             ),
             metadata=_metadata("FRONT_FACING_CAMERA", CONTINUOUS_SPACE),
             model=camera_driver(),
+        ),
+        HouseDriver(
+            name="state-mlp",
+            alias="House: Tiny MLP",
+            description=(
+                "STATE sensor, a real 26-64-64-2 ReLU network whose weights are set by hand "
+                "to steer by pure pursuit (the benchmark's model)."
+            ),
+            metadata=_metadata("STATE", CONTINUOUS_SPACE),
+            model=pursuit_mlp(),
+        ),
+        HouseDriver(
+            name="state-steady",
+            alias="House: Steady Eddie",
+            description=(
+                "STATE sensor: the pure-pursuit driver on the centre line, never asking "
+                "more than 4.5 m/s^2 of the tyres. A time to beat on your first day."
+            ),
+            metadata=_metadata("STATE", CONTINUOUS_SPACE),
+            model=state_driver(apex_gain_m2=0.0, lateral_accel_m_s2=4.5),
         ),
     ]
 
