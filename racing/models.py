@@ -71,6 +71,9 @@ class Submission(models.Model):
     # The worker running it renews the lease; an expired lease means the worker died.
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     run_token = models.CharField(max_length=32, blank=True)
+    # The last lap the running race reported, so a page that (re)connects mid-race
+    # catches up; cleared when the race is claimed again.
+    progress_lap = models.PositiveSmallIntegerField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
 
     class Meta:

@@ -339,8 +339,11 @@ def submission_claim(submission_id: int) -> Claim | None:
         submission.started_at = now
         submission.lease_expires_at = now + timedelta(seconds=_cfg("LEASE_S"))
         submission.run_token = token
+        submission.progress_lap = None
         submission.save(
-            update_fields=["status", "attempts", "started_at", "lease_expires_at", "run_token"]
+            update_fields=[
+                "status", "attempts", "started_at", "lease_expires_at", "run_token", "progress_lap"
+            ]
         )
     events.broadcast_submission(submission)
     return Claim(submission, token)
@@ -393,6 +396,18 @@ def submission_race(submission_id: int) -> str:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def submission_progress_record(claim: Claim, event: dict) -> None:
+    """A lap of a running race: stored (for pages that connect mid-race) and sent live.
+
+    Only this run's claim may write, so a late line from a worker presumed dead does not
+    touch a submission that was claimed again.
+    """
+    Submission.objects.filter(pk=claim.submission.pk, run_token=claim.token).update(
+        progress_lap=int(event.get("lap") or 0)
+    )
+    events.broadcast_progress(claim.submission, event)
+
+
 def _race(claim: Claim, workdir: Path) -> RaceRun:
     submission = claim.submission
     race = submission.race
@@ -403,7 +418,7 @@ def _race(claim: Claim, workdir: Path) -> RaceRun:
     def on_progress(event: dict) -> None:
         if event.get("lap") != last_progress["lap"]:
             last_progress["lap"] = event.get("lap")
-            events.broadcast_progress(submission, event)
+            submission_progress_record(claim, event)
 
     return race_model(
         workdir=workdir,

@@ -243,6 +243,9 @@ def submission_status(submission) -> dict:
             "started_at": submission.started_at,
             "finished_at": submission.finished_at,
             "result": submission_result(submission) if status == "finished" else None,
+            # Where a running race is, for a page that connects mid-race.
+            "lap": submission.progress_lap if status == "running" else None,
+            "laps": submission.race.laps if status == "running" else None,
         }
     )
 

@@ -238,6 +238,23 @@ async def test_submission_socket_follows_status_progress_and_result(transport):
     await socket.disconnect()
 
 
+async def test_a_page_connecting_mid_race_gets_the_lap(transport):
+    from racing import services
+
+    race = await sync_to_async(f.race)(laps=3)
+    owner = await sync_to_async(f.racer)("Late Comer")
+    submission = await sync_to_async(submit)(owner, race)
+    claim = await sync_to_async(services.submission_claim)(submission.pk)
+    await sync_to_async(services.submission_progress_record)(
+        claim, {"type": "progress", "lap": 2, "laps": 3, "time_s": 20.0}
+    )
+    socket = connect(f"/ws/submissions/{submission.pk}/", owner.user)
+    assert (await socket.connect())[0]
+    snapshot = await receive(socket)
+    assert (snapshot["status"], snapshot["lap"], snapshot["laps"]) == ("running", 2, 3)
+    await socket.disconnect()
+
+
 async def test_failed_submission_reports_its_error(transport):
     from racing import services
 

@@ -633,6 +633,7 @@
       if (changed) highlight(card, []);
     }
     this.resultCell(message);
+    if (status === "running" && message.lap) this.progress({ lap: message.lap, laps: message.laps, time_s: null });
     if (message.final || FINAL[status]) {
       this.socket.stop();
       // The result section (figures, lap times, replay link) is rendered by the server.
