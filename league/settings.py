@@ -217,6 +217,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # Per client (IP, or user once logged in), counted in the default cache: per process
+    # with the embedded default, shared when CACHES points at Redis.
+    "DEFAULT_THROTTLE_RATES": {
+        "login": os.environ.get("THROTTLE_LOGIN", "30/min"),
+        "signup": os.environ.get("THROTTLE_SIGNUP", "30/hour"),
+        "upload": os.environ.get("THROTTLE_UPLOAD", "120/hour"),
+    },
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {

@@ -16,6 +16,7 @@ from league import selectors, services
 from league.models import Race, Season
 
 from .pagination import BoardPagination
+from .throttles import WriteRateThrottle
 from .serializers import (
     LeaderboardRowOutput,
     MeOutput,
@@ -31,6 +32,8 @@ from .serializers import (
 class SignupApi(APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
+    throttle_classes = [WriteRateThrottle]
+    throttle_scope = "signup"
 
     @extend_schema(request=SignupInput, responses={201: TokenOutput}, tags=["auth"])
     def post(self, request):
@@ -47,6 +50,8 @@ class SignupApi(APIView):
 class TokenApi(APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
+    throttle_classes = [WriteRateThrottle]
+    throttle_scope = "login"
 
     @extend_schema(request=TokenInput, responses={200: TokenOutput}, tags=["auth"])
     def post(self, request):

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from league.api.pagination import BoardPagination
+from league.api.throttles import WriteRateThrottle
 from league.models import Race
 from league.services import racer_for_user
 from racing import selectors, services
@@ -32,6 +33,8 @@ PLATFORM_BUSY = {
 
 class ModelListApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
+    throttle_classes = [WriteRateThrottle]
+    throttle_scope = "upload"
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(responses={200: ModelOutput(many=True)}, tags=["models"])

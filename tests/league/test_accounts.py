@@ -58,3 +58,16 @@ def test_token_rotation_retires_the_old_token(api):
 def test_token_rotation_needs_a_login(api):
     resp = api.post("/api/auth/token/rotate/")
     assert resp.status_code == 401 and "credentials" in resp.json()["detail"]
+
+
+def test_password_guessing_is_rate_limited(api, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login": "3/min"},
+    }
+    f.racer(username="ann")
+    codes = [api.post("/api/auth/token/", {"username": "ann", "password": "nope"}, format="json").status_code
+             for _ in range(4)]
+    assert codes == [400, 400, 400, 429]
+    resp = api.post("/api/auth/token/", {"username": "ann", "password": f.PASSWORD}, format="json")
+    assert resp.status_code == 429 and "Expected available in" in resp.json()["detail"]

@@ -188,3 +188,15 @@ def test_body_far_over_the_cap_is_refused_before_parsing(racer_api, settings):
     resp = upload(racer_api, onnx=b"\0" * 200_000, meta=f.state_metadata())
     assert resp.status_code == 400
     assert "limit" in resp.json()["onnx"][0]
+
+
+def test_uploads_are_rate_limited_but_reading_is_not(racer_api, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "upload": "1/hour"},
+    }
+    assert upload(racer_api, onnx=b"not onnx", meta=f.state_metadata()).status_code == 400
+    second = upload(racer_api, onnx=f.good_state_onnx(), meta=f.state_metadata())
+    assert second.status_code == 429 and "throttled" in second.json()["detail"]
+    assert racer_api.get("/api/models/").status_code == 200
+    assert PolicyModel.objects.count() == 0
