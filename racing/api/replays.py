@@ -9,6 +9,7 @@ from django.http import HttpResponse, JsonResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions
+from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
 
 from racing import replays, selectors
@@ -24,11 +25,19 @@ def _not_found(message: str, **extra) -> JsonResponse:
     return JsonResponse({"detail": message, **extra}, status=404)
 
 
-def _result_or_none(result_id: int) -> Result | None:
+def _result_or_404(result_id: int) -> Result:
     try:
         return selectors.result_get(result_id)
     except Result.DoesNotExist:
-        return None
+        raise NotFound("No such result.") from None
+
+
+def _from_replay(build, result: Result):
+    """What `build` makes of the result's replay file, or a 404 saying it has none."""
+    try:
+        return build(result)
+    except replays.ReplayMissing:
+        raise NotFound("This result has no replay.") from None
 
 
 def _wants_download(request) -> bool:
@@ -56,13 +65,8 @@ class ResultReplayApi(APIView):
         tags=["results"],
     )
     def get(self, request, result_id: int):
-        result = _result_or_none(result_id)
-        if result is None:
-            return _not_found("No such result.")
-        try:
-            payload = replays.replay_payload(result)
-        except replays.ReplayMissing:
-            return _not_found("This result has no replay.")
+        result = _result_or_404(result_id)
+        payload = _from_replay(replays.replay_payload, result)
         response = HttpResponse(json.dumps(payload, separators=(",", ":")), content_type="application/json")
         response["Cache-Control"] = "public, max-age=300"
         if _wants_download(request):
@@ -93,9 +97,7 @@ class ResultVideoApi(APIView):
         "requests so that players can seek.",
     )
     def get(self, request, result_id: int):
-        result = _result_or_none(result_id)
-        if result is None:
-            return _not_found("No such result.")
+        result = _result_or_404(result_id)
         if result.video_status != Result.VideoStatus.READY or not result.video:
             return _not_found(replays.video_unavailable_message(result), video_status=result.video_status)
         try:
@@ -124,13 +126,8 @@ class ResultSimtraceApi(APIView):
         tags=["results"],
     )
     def get(self, request, result_id: int):
-        result = _result_or_none(result_id)
-        if result is None:
-            return _not_found("No such result.")
-        try:
-            text = replays.result_simtrace(result)
-        except replays.ReplayMissing:
-            return _not_found("This result has no replay.")
+        result = _result_or_404(result_id)
+        text = _from_replay(replays.result_simtrace, result)
         response = HttpResponse(text, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="result-{result.pk}-simtrace.csv"'
         response["Cache-Control"] = "public, max-age=300"
