@@ -101,10 +101,13 @@ def test_replay_json_matches_the_stored_result(api, result):
 def test_replay_json_download_and_missing(api, result):
     resp = api.get(f"/api/results/{result.pk}/replay/?download=1")
     assert resp["Content-Disposition"] == f'attachment; filename="result-{result.pk}-replay.json"'
-    assert api.get("/api/results/999999/replay/").status_code == 404
+    for path in ("replay/", "simtrace.csv", "video/"):
+        resp = api.get(f"/api/results/999999/{path}")
+        assert resp.status_code == 404 and resp.json() == {"detail": "No such result."}
     Result.objects.filter(pk=result.pk).update(replay="")
-    resp = api.get(f"/api/results/{result.pk}/replay/")
-    assert resp.status_code == 404 and "no replay" in resp.json()["detail"]
+    for path in ("replay/", "simtrace.csv"):
+        resp = api.get(f"/api/results/{result.pk}/{path}")
+        assert resp.status_code == 404 and resp.json() == {"detail": "This result has no replay."}
 
 
 def test_track_geometry_endpoint(api, race):
