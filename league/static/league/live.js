@@ -458,23 +458,29 @@
     return tr;
   };
 
-  // A board without rows yet has no table: the first rows bring the rendered one.
-  function EmptyBoard(node) {
-    var raceId = node.getAttribute("data-race-id");
-    var socket = new LiveSocket("/ws/races/" + raceId + "/", function (message) {
-      if ((message.type === "leaderboard.update" || message.type === "leaderboard.snapshot") && message.count > 0) {
+  // A board or table without rows yet has no table: the first rows bring the rendered
+  // one, fetched again from the server, and the live object takes over from there.
+  function awaitFirstRows(node, path, kind, sectionMatch, sectionSelector, tableSelector, takeOver) {
+    var socket = new LiveSocket(path, function (message) {
+      if ((message.type === kind + ".update" || message.type === kind + ".snapshot") && message.count > 0) {
         socket.stop();
-        var section = node.closest("section[id], section.board-section") || node;
-        var selector = section.id ? "#" + section.id : ".board-section";
-        refreshFragment(selector, function () {
-          var table = document.querySelector("table#leaderboard[data-race-id]");
-          if (table) {
-            Array.prototype.forEach.call(table.tBodies[0].rows, function (tr) { highlight(tr, ["live-new"]); });
-            new Board(table);
-          }
+        refreshFragment(sectionSelector(node.closest(sectionMatch) || node), function () {
+          var table = document.querySelector(tableSelector);
+          if (table) takeOver(table);
         });
       }
     });
+  }
+
+  function EmptyBoard(node) {
+    awaitFirstRows(node, "/ws/races/" + node.getAttribute("data-race-id") + "/", "leaderboard",
+      "section[id], section.board-section",
+      function (section) { return section.id ? "#" + section.id : ".board-section"; },
+      "table#leaderboard[data-race-id]",
+      function (table) {
+        Array.prototype.forEach.call(table.tBodies[0].rows, function (tr) { highlight(tr, ["live-new"]); });
+        new Board(table);
+      });
   }
 
   // --- Season standings -------------------------------------------------------------------
@@ -564,18 +570,13 @@
   };
 
   function EmptyStandings(node) {
-    var slug = node.getAttribute("data-season");
-    var socket = new LiveSocket("/ws/seasons/" + encodeURIComponent(slug) + "/", function (message) {
-      if ((message.type === "standings.update" || message.type === "standings.snapshot") && message.count > 0) {
-        socket.stop();
-        var section = node.closest("section") || node;
-        var selector = section.id ? "#" + section.id : "section[aria-labelledby='" + section.getAttribute("aria-labelledby") + "']";
-        refreshFragment(selector, function () {
-          var table = document.querySelector("table#standings[data-season]");
-          if (table) new Standings(table);
-        });
-      }
-    });
+    awaitFirstRows(node, "/ws/seasons/" + encodeURIComponent(node.getAttribute("data-season")) + "/", "standings",
+      "section",
+      function (section) {
+        return section.id ? "#" + section.id : "section[aria-labelledby='" + section.getAttribute("aria-labelledby") + "']";
+      },
+      "table#standings[data-season]",
+      function (table) { new Standings(table); });
   }
 
   // --- Submissions (the owner's pages) ------------------------------------------------------
