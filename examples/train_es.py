@@ -34,8 +34,11 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
 from simulator import layout as L  # noqa: E402
+from simulator.catalog import load_track  # noqa: E402
 from simulator.env import TimeTrialEnv  # noqa: E402
 from simulator.params import RaceRules  # noqa: E402
+from simulator.policy import load_policy  # noqa: E402
+from simulator.race import run_time_trial  # noqa: E402
 
 HIDDEN = 32
 METADATA = {
@@ -94,6 +97,8 @@ class NumpyPolicy:
 
 
 def export_onnx(theta: np.ndarray) -> bytes:
+    # Imported here: the rollout workers (spawned, so they import this file) never export
+    # and need not load onnx.
     from onnx import TensorProto
 
     from simulator.onnx_build import GraphBuilder
@@ -190,10 +195,6 @@ class Adam:
 
 
 def official_race(onnx_bytes: bytes, track: str):
-    from simulator.catalog import load_track
-    from simulator.policy import load_policy
-    from simulator.race import run_time_trial
-
     return run_time_trial(load_policy(onnx_bytes, METADATA), load_track(track))
 
 

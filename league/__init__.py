@@ -1,1 +1,1 @@
-"""The league: Django project package (settings, urls, asgi) and the league domain."""
+"""The league's domain: racers, seasons and races with their rules."""

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from . import services
-from .models import Race, Racer, RaceStanding, Season, SeasonStanding
+from .models import Race, Racer, Season
 
 
 class RaceInline(admin.TabularInline):
@@ -28,12 +28,11 @@ class SeasonAdmin(admin.ModelAdmin):
             self.message_user(request, "Select exactly one season to open.", messages.ERROR)
             return
         season = queryset.get()
-        if season.status == Season.Status.CLOSED:
-            self.message_user(
-                request, f"{season.name} is closed; only a draft season can be opened.", messages.ERROR
-            )
+        try:
+            services.season_open(season)
+        except services.SeasonClosed as exc:
+            self.message_user(request, exc.message, messages.ERROR)
             return
-        services.season_open(season)
         self.message_user(request, f"{season.name} is open; the previous season is closed.")
 
     @admin.action(description="Close the selected seasons")
@@ -55,19 +54,3 @@ class RacerAdmin(admin.ModelAdmin):
     list_display = ["alias", "user", "is_house", "created_at"]
     search_fields = ["alias", "user__username"]
     raw_id_fields = ["user"]
-
-
-@admin.register(RaceStanding)
-class RaceStandingAdmin(admin.ModelAdmin):
-    list_display = ["race", "rank", "racer", "time_s", "laps", "submissions", "points"]
-    list_filter = ["race__season"]
-    list_select_related = ["race__season", "race__track", "racer"]
-    raw_id_fields = ["race", "racer", "result"]
-
-
-@admin.register(SeasonStanding)
-class SeasonStandingAdmin(admin.ModelAdmin):
-    list_display = ["season", "rank", "racer", "points", "races", "wins"]
-    list_filter = ["season"]
-    list_select_related = ["season", "racer"]
-    raw_id_fields = ["season", "racer"]

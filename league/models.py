@@ -1,7 +1,7 @@
-"""The league's domain: racers, seasons, races (an event on one track with its rules) and
-the stored standings that the leaderboards read.
+"""The league's domain: racers, seasons and races (an event on one track with its rules).
 
-Business rules live in `league.services`; these classes only describe the data.
+Business rules live in `league.services`; these classes only describe the data. What is
+raced and ranked (models, submissions, results, standings) is racing's.
 """
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from simulator.params import SENSORS, TIMING_METHODS
+from simulator.params import SENSORS, TIMING_METHODS, RaceRules
+
+# The simulator's rules are the one definition of a race's defaults.
+RACE_DEFAULTS = RaceRules()
 
 
 def default_allowed_sensors() -> list[str]:
@@ -75,12 +78,12 @@ class Race(models.Model):
     track = models.ForeignKey("tracks.Track", on_delete=models.PROTECT, related_name="races")
     name = models.CharField(max_length=120, blank=True)
     order = models.PositiveIntegerField(default=0)
-    laps = models.PositiveSmallIntegerField(default=3)
+    laps = models.PositiveSmallIntegerField(default=RACE_DEFAULTS.laps)
     timing_method = models.CharField(
-        max_length=16, choices=TimingMethod.choices, default="TOTAL_TIME"
+        max_length=16, choices=TimingMethod.choices, default=RACE_DEFAULTS.timing_method
     )
-    off_track_penalty_s = models.FloatField(default=3.0)
-    time_cap_s = models.FloatField(default=180.0)
+    off_track_penalty_s = models.FloatField(default=RACE_DEFAULTS.off_track_penalty_s)
+    time_cap_s = models.FloatField(default=RACE_DEFAULTS.time_cap_s)
     allowed_sensors = models.JSONField(default=default_allowed_sensors)
     opens_at = models.DateTimeField(
         null=True, blank=True, help_text="Empty: open as soon as the season opens."
@@ -117,55 +120,3 @@ class Race(models.Model):
             and (self.opens_at is None or self.opens_at <= now)
             and (self.closes_at is None or now < self.closes_at)
         )
-
-
-class RaceStanding(models.Model):
-    """One row per racer per race: their best result, ranked. Rebuilt when a result lands.
-
-    The sort columns are copied from the result so that the board is one indexed read.
-    """
-
-    race = models.ForeignKey(Race, on_delete=models.CASCADE, related_name="standings")
-    racer = models.ForeignKey(Racer, on_delete=models.CASCADE, related_name="race_standings")
-    result = models.ForeignKey(
-        "racing.Result", on_delete=models.CASCADE, related_name="+"
-    )
-    rank = models.PositiveIntegerField()
-    finished = models.BooleanField()
-    time_s = models.FloatField(null=True, help_text="Official time by the timing method.")
-    best_lap_s = models.FloatField(null=True)
-    laps = models.PositiveIntegerField()
-    progress = models.FloatField()
-    off_track_count = models.PositiveIntegerField()
-    submissions = models.PositiveIntegerField(help_text="Raced submissions of this racer.")
-    submitted_at = models.DateTimeField()
-    points = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["race", "rank"]
-        constraints = [
-            models.UniqueConstraint(fields=["race", "racer"], name="one_standing_per_racer"),
-        ]
-        indexes = [
-            models.Index(fields=["race", "rank"], name="race_standing_rank"),
-            models.Index(fields=["racer", "race"], name="race_standing_racer"),
-        ]
-
-
-class SeasonStanding(models.Model):
-    """Season points per racer (the sum of their race points), ranked."""
-
-    season = models.ForeignKey(Season, on_delete=models.CASCADE, related_name="standings")
-    racer = models.ForeignKey(Racer, on_delete=models.CASCADE, related_name="season_standings")
-    rank = models.PositiveIntegerField()
-    points = models.PositiveIntegerField()
-    races = models.PositiveIntegerField(help_text="Races entered with a result.")
-    wins = models.PositiveIntegerField()
-    best_rank = models.PositiveIntegerField()
-
-    class Meta:
-        ordering = ["season", "rank"]
-        constraints = [
-            models.UniqueConstraint(fields=["season", "racer"], name="one_season_row_per_racer"),
-        ]
-        indexes = [models.Index(fields=["season", "rank"], name="season_standing_rank")]

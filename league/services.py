@@ -1,4 +1,4 @@
-"""The league's rules: signing up racers, opening seasons, rebuilding standings."""
+"""The league's rules: signing up racers, creating, opening and closing seasons."""
 
 from __future__ import annotations
 
@@ -8,16 +8,19 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Q
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
-from simulator.params import SENSORS, TIMING_METHODS
+from simulator.params import (
+    LAPS_RANGE,
+    OFF_TRACK_PENALTY_RANGE_S,
+    SENSORS,
+    TIME_CAP_RANGE_S,
+    TIMING_METHODS,
+)
 
-from .models import Race, Racer, RaceStanding, Season, SeasonStanding
-
-# Season points by rank in a race, as in Formula 1 (2010 onwards). Only runs that
-# finished score; a DNF ranks below every finisher and scores nothing.
-POINTS_BY_RANK = (25, 18, 15, 12, 10, 8, 6, 4, 2, 1)
+from .models import RACE_DEFAULTS, Race, Racer, Season
 
 ALIAS_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.:\-]{1,38}[A-Za-z0-9_.]$")
 
@@ -26,12 +29,6 @@ def lock_rows(queryset) -> list:
     """Take row locks (SELECT ... FOR UPDATE on PostgreSQL; on SQLite the IMMEDIATE
     transaction already holds the database's write lock). Call inside atomic()."""
     return list(queryset.select_for_update().values_list("pk", flat=True))
-
-
-def points_for(rank: int, finished: bool) -> int:
-    if not finished or rank < 1 or rank > len(POINTS_BY_RANK):
-        return 0
-    return POINTS_BY_RANK[rank - 1]
 
 
 # --- Racers -------------------------------------------------------------------------------
@@ -107,14 +104,17 @@ def race_rules_errors(
     *, laps: int, timing_method: str, off_track_penalty_s: float, time_cap_s: float, allowed_sensors
 ) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    if not 1 <= int(laps) <= 100:
-        errors["laps"] = ["Laps must be between 1 and 100."]
+    low, high = LAPS_RANGE
+    if not low <= int(laps) <= high:
+        errors["laps"] = [f"Laps must be between {low} and {high}."]
     if timing_method not in TIMING_METHODS:
         errors["timing_method"] = [f"Timing method must be one of {', '.join(TIMING_METHODS)}."]
-    if not 0 <= float(off_track_penalty_s) <= 600:
-        errors["off_track_penalty_s"] = ["The off-track penalty must be between 0 and 600 s."]
-    if not 1 <= float(time_cap_s) <= 3600:
-        errors["time_cap_s"] = ["The time cap must be between 1 and 3600 s."]
+    low, high = OFF_TRACK_PENALTY_RANGE_S
+    if not low <= float(off_track_penalty_s) <= high:
+        errors["off_track_penalty_s"] = [f"The off-track penalty must be between {low:g} and {high:g} s."]
+    low, high = TIME_CAP_RANGE_S
+    if not low <= float(time_cap_s) <= high:
+        errors["time_cap_s"] = [f"The time cap must be between {low:g} and {high:g} s."]
     unknown = [s for s in allowed_sensors if s not in SENSORS]
     if unknown or not allowed_sensors:
         errors["allowed_sensors"] = [f"Allowed sensors must be among {', '.join(SENSORS)}."]
@@ -127,11 +127,11 @@ def season_create(
     slug: str,
     name: str = "",
     tracks=(),
-    laps: int = 3,
-    timing_method: str = "TOTAL_TIME",
-    off_track_penalty_s: float = 3.0,
-    time_cap_s: float = 180.0,
-    allowed_sensors=SENSORS,
+    laps: int = RACE_DEFAULTS.laps,
+    timing_method: str = RACE_DEFAULTS.timing_method,
+    off_track_penalty_s: float = RACE_DEFAULTS.off_track_penalty_s,
+    time_cap_s: float = RACE_DEFAULTS.time_cap_s,
+    allowed_sensors=RACE_DEFAULTS.allowed_sensors,
     daily_quota: int | None = None,
     total_quota: int | None = None,
 ) -> Season:
@@ -168,9 +168,20 @@ def season_create(
     return season
 
 
+class SeasonClosed(ValidationError):
+    """A closed season stays closed: its boards are frozen."""
+
+    def __init__(self, season: Season):
+        super().__init__(
+            f"The season {season.slug!r} is closed; only a draft season can be opened. "
+            "Create a new season instead."
+        )
+
+
 def season_open(season: Season) -> Season:
-    """Open a season; the season that was open closes (its races take no more
-    submissions and its boards freeze). Opening the open season changes nothing."""
+    """Open a draft season; the season that was open closes (its races take no more
+    submissions and its boards freeze). Opening the open season changes nothing; a
+    closed season raises SeasonClosed."""
     with transaction.atomic():
         # Lock every season row that changes, in id order (no deadlock on PostgreSQL).
         locked = list(
@@ -181,6 +192,8 @@ def season_open(season: Season) -> Season:
         target = next(s for s in locked if s.pk == season.pk)
         if target.status == Season.Status.OPEN:
             return target
+        if target.status == Season.Status.CLOSED:
+            raise SeasonClosed(target)
         now = timezone.now()
         for other in locked:
             if other.pk != target.pk and other.status == Season.Status.OPEN:
@@ -205,175 +218,14 @@ def season_close(season: Season) -> Season:
     return season
 
 
-# --- Standings ----------------------------------------------------------------------------
+def api_token_get(user) -> Token:
+    """The user's API token, made on first use."""
+    token, _ = Token.objects.get_or_create(user=user)
+    return token
 
 
-def standing_sort_key(*, finished: bool, time_s, laps: int, progress: float, submitted_at, result_id: int):
-    """The ranking of the design: finishers by official time, then DNF by laps and
-    progress, ties to the earlier submission."""
-    if finished:
-        return (0, float(time_s), 0, 0.0, submitted_at, result_id)
-    return (1, 0.0, -int(laps), -float(progress), submitted_at, result_id)
-
-
-def _result_key(result) -> tuple:
-    return standing_sort_key(
-        finished=result.status == "finished" and result.official_time_s is not None,
-        time_s=result.official_time_s,
-        laps=result.laps_completed,
-        progress=result.progress,
-        submitted_at=result.submission.created_at,
-        result_id=result.pk,
-    )
-
-
-def _standing_key(row: RaceStanding) -> tuple:
-    return standing_sort_key(
-        finished=row.finished,
-        time_s=row.time_s,
-        laps=row.laps,
-        progress=row.progress,
-        submitted_at=row.submitted_at,
-        result_id=row.result_id,
-    )
-
-
-def _fill_standing(row: RaceStanding, result) -> None:
-    row.result = result
-    row.finished = result.status == "finished" and result.official_time_s is not None
-    row.time_s = result.official_time_s if row.finished else None
-    row.best_lap_s = result.best_lap_s
-    row.laps = result.laps_completed
-    row.progress = result.progress
-    row.off_track_count = result.off_track_count
-    row.submitted_at = result.submission.created_at
-
-
-STANDING_ORDER = ("-finished", "time_s", "-laps", "-progress", "submitted_at", "result_id")
-
-
-def _race_rerank(race: Race) -> None:
-    """Give every row of the race its rank and points by the standing order; write only
-    the rows that changed."""
-    rows = RaceStanding.objects.filter(race=race).order_by(*STANDING_ORDER)
-    changed = []
-    for rank, (pk, old_rank, old_points, finished) in enumerate(
-        rows.values_list("pk", "rank", "points", "finished"), start=1
-    ):
-        points = points_for(rank, finished)
-        if old_rank != rank or old_points != points:
-            changed.append(RaceStanding(pk=pk, rank=rank, points=points))
-    if changed:
-        RaceStanding.objects.bulk_update(changed, ["rank", "points"], batch_size=500)
-
-
-def race_standing_apply(result) -> None:
-    """A new result of a racer: update their row if it is their best, then re-rank.
-    Call inside the transaction that stores the result."""
-    from racing.models import Result
-
-    race = result.race
-    # One board update at a time per race (workers record results concurrently).
-    lock_rows(Race.objects.filter(pk=race.pk))
-    submissions = Result.objects.filter(race=race, racer_id=result.racer_id).count()
-    row = RaceStanding.objects.select_for_update().filter(race=race, racer_id=result.racer_id).first()
-    if row is None:
-        row = RaceStanding(race=race, racer_id=result.racer_id, rank=0, points=0)
-        _fill_standing(row, result)
-        row.submissions = submissions
-        row.save()
-    else:
-        row.submissions = submissions
-        if _result_key(result) < _standing_key(row):
-            _fill_standing(row, result)
-        row.save()
-    _race_rerank(race)
-
-
-def standings_rebuild(race: Race) -> None:
-    """Rebuild the race's board from all its results, then the season's standings."""
-    from racing.models import Result
-
-    with transaction.atomic():
-        lock_rows(Race.objects.filter(pk=race.pk))
-        best: dict[int, Result] = {}
-        counts: dict[int, int] = {}
-        for result in Result.objects.filter(race=race).select_related("submission"):
-            counts[result.racer_id] = counts.get(result.racer_id, 0) + 1
-            current = best.get(result.racer_id)
-            if current is None or _result_key(result) < _result_key(current):
-                best[result.racer_id] = result
-        existing = {row.racer_id: row for row in RaceStanding.objects.filter(race=race)}
-        new_rows, updated = [], []
-        for racer_id, result in best.items():
-            row = existing.pop(racer_id, None)
-            if row is None:
-                row = RaceStanding(race=race, racer_id=racer_id, rank=0, points=0)
-                new_rows.append(row)
-            else:
-                updated.append(row)
-            _fill_standing(row, result)
-            row.submissions = counts[racer_id]
-        if existing:
-            RaceStanding.objects.filter(pk__in=[r.pk for r in existing.values()]).delete()
-        RaceStanding.objects.bulk_create(new_rows, batch_size=500)
-        fields = [
-            "result", "finished", "time_s", "best_lap_s", "laps", "progress",
-            "off_track_count", "submitted_at", "submissions",
-        ]  # fmt: skip
-        RaceStanding.objects.bulk_update(updated, fields, batch_size=500)
-        _race_rerank(race)
-        season_standings_rebuild(race.season)
-
-
-def season_standings_rebuild(season: Season) -> None:
-    """Sum the points of every race of the season per racer and rank them: points, then
-    wins, then best rank, then races entered, then alias."""
-    with transaction.atomic():
-        lock_rows(Season.objects.filter(pk=season.pk))
-        totals = (
-            RaceStanding.objects.filter(race__season=season)
-            .values("racer_id", "racer__alias")
-            .annotate(
-                total=Sum("points"),
-                races=Count("id"),
-                wins=Count("id", filter=Q(rank=1, finished=True)),
-                best=Min("rank"),
-            )
-        )
-        ordered = sorted(
-            totals,
-            key=lambda t: (-t["total"], -t["wins"], t["best"], -t["races"], t["racer__alias"].lower()),
-        )
-        existing = {row.racer_id: row for row in SeasonStanding.objects.filter(season=season)}
-        new_rows, changed = [], []
-        for rank, t in enumerate(ordered, start=1):
-            values = {
-                "rank": rank,
-                "points": t["total"],
-                "races": t["races"],
-                "wins": t["wins"],
-                "best_rank": t["best"],
-            }
-            row = existing.pop(t["racer_id"], None)
-            if row is None:
-                new_rows.append(SeasonStanding(season=season, racer_id=t["racer_id"], **values))
-            elif any(getattr(row, k) != v for k, v in values.items()):
-                for k, v in values.items():
-                    setattr(row, k, v)
-                changed.append(row)
-        if existing:
-            SeasonStanding.objects.filter(pk__in=[r.pk for r in existing.values()]).delete()
-        SeasonStanding.objects.bulk_create(new_rows, batch_size=500)
-        SeasonStanding.objects.bulk_update(
-            changed, ["rank", "points", "races", "wins", "best_rank"], batch_size=500
-        )
-
-
-def api_token_rotate(user) -> "Token":
+def api_token_rotate(user) -> Token:
     """A new API token for `user`; the old one stops working at once."""
-    from rest_framework.authtoken.models import Token
-
     with transaction.atomic():
         Token.objects.filter(user=user).delete()
         return Token.objects.create(user=user)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import PolicyModel, Result, Submission
+from .models import PolicyModel, RaceStanding, Result, SeasonStanding, Submission
 
 
 @admin.register(PolicyModel)
@@ -26,3 +26,19 @@ class ResultAdmin(admin.ModelAdmin):
     list_filter = ["status", "video_status", "race__season"]
     raw_id_fields = ["submission", "race", "racer"]
     list_select_related = ["racer", "race__season", "race__track"]
+
+
+@admin.register(RaceStanding)
+class RaceStandingAdmin(admin.ModelAdmin):
+    list_display = ["race", "rank", "racer", "time_s", "laps", "submissions", "points"]
+    list_filter = ["race__season"]
+    list_select_related = ["race__season", "race__track", "racer"]
+    raw_id_fields = ["race", "racer", "result"]
+
+
+@admin.register(SeasonStanding)
+class SeasonStandingAdmin(admin.ModelAdmin):
+    list_display = ["season", "rank", "racer", "points", "races", "wins"]
+    list_filter = ["season"]
+    list_select_related = ["season", "racer"]
+    raw_id_fields = ["season", "racer"]

@@ -1,4 +1,5 @@
-"""Uploaded policies, submissions (a policy entered in a race) and their results.
+"""Uploaded policies, submissions (a policy entered in a race), their results and the
+stored standings that the leaderboards read.
 
 Rules live in `racing.services`; these classes only describe the data.
 """
@@ -58,6 +59,8 @@ class Submission(models.Model):
 
     # Statuses that use up quota: the ones that are or will be a result.
     QUOTA_STATUSES = (Status.QUEUED, Status.RUNNING, Status.FINISHED)
+    # Statuses a submission never leaves.
+    FINAL_STATUSES = (Status.FINISHED, Status.FAILED, Status.ERROR)
 
     racer = models.ForeignKey("league.Racer", on_delete=models.CASCADE, related_name="submissions")
     model = models.ForeignKey(PolicyModel, on_delete=models.CASCADE, related_name="submissions")
@@ -155,7 +158,57 @@ class Result(models.Model):
         "official_time_s",
     )
 
-    def to_simulator_dict(self) -> dict:
-        data = {key: getattr(self, key) for key in self.SIMULATOR_KEYS}
-        data.update(self.extra or {})
-        return data
+    @property
+    def is_finished(self) -> bool:
+        """Finished the laps with an official time (else DNF): the one test of it."""
+        return self.status == self.Status.FINISHED and self.official_time_s is not None
+
+
+class RaceStanding(models.Model):
+    """One row per racer per race: their best result, ranked. Rebuilt when a result lands.
+
+    The sort columns are copied from the result so that the board is one indexed read.
+    """
+
+    race = models.ForeignKey("league.Race", on_delete=models.CASCADE, related_name="standings")
+    racer = models.ForeignKey("league.Racer", on_delete=models.CASCADE, related_name="race_standings")
+    result = models.ForeignKey(Result, on_delete=models.CASCADE, related_name="+")
+    rank = models.PositiveIntegerField()
+    finished = models.BooleanField()
+    time_s = models.FloatField(null=True, help_text="Official time by the timing method.")
+    best_lap_s = models.FloatField(null=True)
+    laps = models.PositiveIntegerField()
+    progress = models.FloatField()
+    off_track_count = models.PositiveIntegerField()
+    submissions = models.PositiveIntegerField(help_text="Raced submissions of this racer.")
+    submitted_at = models.DateTimeField()
+    points = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["race", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["race", "racer"], name="one_standing_per_racer"),
+        ]
+        indexes = [
+            models.Index(fields=["race", "rank"], name="race_standing_rank"),
+            models.Index(fields=["racer", "race"], name="race_standing_racer"),
+        ]
+
+
+class SeasonStanding(models.Model):
+    """Season points per racer (the sum of their race points), ranked."""
+
+    season = models.ForeignKey("league.Season", on_delete=models.CASCADE, related_name="standings")
+    racer = models.ForeignKey("league.Racer", on_delete=models.CASCADE, related_name="season_standings")
+    rank = models.PositiveIntegerField()
+    points = models.PositiveIntegerField()
+    races = models.PositiveIntegerField(help_text="Races entered with a result.")
+    wins = models.PositiveIntegerField()
+    best_rank = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["season", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["season", "racer"], name="one_season_row_per_racer"),
+        ]
+        indexes = [models.Index(fields=["season", "rank"], name="season_standing_rank")]

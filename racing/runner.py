@@ -19,9 +19,10 @@ from pathlib import Path
 
 from django.conf import settings
 
+from .models import Result
 from .sandbox import Limits, Outcome, SandboxStartError, run_sandboxed
 
-RESULT_STATUSES = ("finished", "dnf")
+RESULT_STATUSES = tuple(Result.Status.values)  # the simulator's result statuses
 
 
 class PlatformFault(RuntimeError):
@@ -75,6 +76,14 @@ def _limit_message(outcome: Outcome, limits: Limits, doing: str) -> str:
     return f"The model took too long {doing}: it exceeded the {what}."
 
 
+def _size_caps() -> list[str]:
+    # The league's caps, not the simulator's defaults: the child enforces what the upload did.
+    return [
+        "--max-model-bytes", str(int(settings.RACING["MAX_MODEL_BYTES"])),
+        "--max-metadata-bytes", str(int(settings.RACING["MAX_METADATA_BYTES"])),
+    ]  # fmt: skip
+
+
 def check_upload(onnx_bytes: bytes, metadata_bytes: bytes) -> dict:
     """Run `python -m simulator check` on the files; return the model info.
 
@@ -87,7 +96,7 @@ def check_upload(onnx_bytes: bytes, metadata_bytes: bytes) -> dict:
         (work / "model_metadata.json").write_bytes(metadata_bytes)
         args = [
             "-m", "simulator", "check", "model.onnx",
-            "--metadata", "model_metadata.json", "--json",
+            "--metadata", "model_metadata.json", "--json", *_size_caps(),
         ]  # fmt: skip
         try:
             outcome = run_sandboxed(args, limits, cwd=work)
@@ -155,7 +164,7 @@ def race_model(
         "--timing", timing_method,
         "--penalty", repr(float(off_track_penalty_s)),
         "--time-cap", repr(float(time_cap_s)),
-        "--json", "--replay", "replay.json", "--progress",
+        "--json", "--replay", "replay.json", "--progress", *_size_caps(),
     ]  # fmt: skip
     if allowed_sensors:
         args += ["--sensors", ",".join(allowed_sensors)]

@@ -25,6 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_STDOUT_BYTES = 16 * 1024 * 1024
 MAX_STDERR_KEEP_BYTES = 64 * 1024
@@ -143,13 +145,7 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def python_executable() -> str:
-    try:
-        from django.conf import settings
-
-        configured = settings.RACING.get("PYTHON") if settings.configured else ""
-    except Exception:  # pragma: no cover - used outside Django
-        configured = ""
-    return configured or sys.executable
+    return settings.RACING.get("PYTHON") or sys.executable
 
 
 def _kill_group(pid: int) -> None:

@@ -1,23 +1,24 @@
-"""Reads of models, submissions and results. A racer sees only their own models and
-submission details; results and boards are public."""
+"""Reads of models, submissions, results, boards and standings. A racer sees only their
+own models and submission details; results and boards are public.
+
+Boards and standings read the stored standings (rebuilt when a result lands) with
+indexed queries, so pages stay fast with thousands of racers.
+"""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from league.models import Race, Racer
+from league import selectors as league_selectors
+from league.models import Race, Racer, Season
 
-from .models import PolicyModel, Result, Submission
+from .models import PolicyModel, RaceStanding, Result, SeasonStanding, Submission
+from .quotas import quota_usage
 
 
 def models_of(racer: Racer) -> QuerySet[PolicyModel]:
     return PolicyModel.objects.filter(owner=racer).order_by("-created_at", "-id")
-
-
-def model_get_for(racer: Racer, model_id: int) -> PolicyModel:
-    """Raises PolicyModel.DoesNotExist for someone else's model too."""
-    return models_of(racer).get(pk=model_id)
 
 
 def submissions_of(racer: Racer) -> QuerySet[Submission]:
@@ -41,18 +42,14 @@ def result_get(result_id: int) -> Result:
 
 def quota_status(racer: Racer, race: Race, now=None) -> dict:
     """Submissions used and left in a race (today, UTC, and in total)."""
-    from .services import utc_day_start
-
-    now = now or timezone.now()
-    counted = Submission.objects.filter(racer=racer, race=race, status__in=Submission.QUOTA_STATUSES)
-    total = counted.count()
-    today = counted.filter(created_at__gte=utc_day_start(now)).count()
+    usage = quota_usage(racer, race, now or timezone.now())
     return {
-        "today": today,
-        "daily_quota": race.daily_quota,
-        "left_today": max(0, min(race.daily_quota - today, race.total_quota - total)),
-        "total": total,
-        "total_quota": race.total_quota,
+        "today": usage.today,
+        "daily_quota": usage.daily_quota,
+        "left_today": usage.left_today,
+        "total": usage.total,
+        "total_quota": usage.total_quota,
+        "resets_at": usage.resets_at,
     }
 
 
@@ -67,4 +64,165 @@ def garage(racer: Racer) -> dict:
             {"race": race, "quota": quota_status(racer, race), "accepting": race.accepting_submissions()}
             for race in open_races
         ],
+    }
+
+
+# --- Boards and standings -----------------------------------------------------------------
+
+
+def race_leaderboard(race: Race) -> QuerySet[RaceStanding]:
+    """The board rows in rank order (paginate it; `.rank` is stored)."""
+    return (
+        RaceStanding.objects.filter(race=race)
+        .select_related("racer")
+        .order_by("rank")
+    )
+
+
+def race_leader_time(race: Race) -> float | None:
+    row = (
+        RaceStanding.objects.filter(race=race, rank=1, finished=True)
+        .values_list("time_s", flat=True)
+        .first()
+    )
+    return row
+
+
+def leaderboard_row(row: RaceStanding, leader_time_s: float | None) -> dict:
+    gap = None
+    if row.finished and leader_time_s is not None and row.time_s is not None:
+        gap = round(row.time_s - leader_time_s, 3)
+    return {
+        "rank": row.rank,
+        "racer": row.racer.alias,
+        "finished": row.finished,
+        "time_s": row.time_s,
+        "gap_s": gap,
+        "best_lap_s": row.best_lap_s,
+        "laps": row.laps,
+        "progress": row.progress,
+        "off_track_count": row.off_track_count,
+        "submissions": row.submissions,
+        "submitted_at": row.submitted_at,
+        "result_id": row.result_id,
+        "points": row.points,
+    }
+
+
+def race_leaderboard_rows(race: Race, *, offset: int = 0, limit: int = 50) -> list[dict]:
+    """Rows as dicts (rank, racer alias, time_s, gap_s, best lap, ...), for pages."""
+    leader = race_leader_time(race)
+    return [leaderboard_row(r, leader) for r in race_leaderboard(race)[offset : offset + limit]]
+
+
+def race_top(race: Race, n: int = 3) -> list[dict]:
+    return race_leaderboard_rows(race, limit=n)
+
+
+def season_standings(season: Season) -> QuerySet[SeasonStanding]:
+    return SeasonStanding.objects.filter(season=season).select_related("racer").order_by("rank")
+
+
+def season_standing_rows(season: Season, *, offset: int = 0, limit: int = 100, cells: bool = False) -> list[dict]:
+    """Rows of the standings; with `cells`, each racer's result per race
+    ({race id: {rank, finished, points}})."""
+    page = list(season_standings(season)[offset : offset + limit])
+    by_racer = season_race_cells(season, [s.racer_id for s in page]) if cells else {}
+    rows = []
+    for s in page:
+        row = {
+            "rank": s.rank,
+            "racer": s.racer.alias,
+            "points": s.points,
+            "races": s.races,
+            "wins": s.wins,
+            "best_rank": s.best_rank,
+        }
+        if cells:
+            row["cells"] = by_racer.get(s.racer_id, {})
+        rows.append(row)
+    return rows
+
+
+def home_data(*, user=None, latest: int = 10) -> dict:
+    """The open (or last) season, its races each with their top three, and the signed-in
+    racer's latest submissions."""
+    season = league_selectors.season_current()
+    races = []
+    if season is not None:
+        for race in season.races.select_related("track", "season").order_by("order", "id"):
+            races.append({"race": race, "top": race_top(race, 3), "accepting": race.accepting_submissions()})
+    racer = getattr(user, "racer", None) if user is not None and user.is_authenticated else None
+    return {
+        "season": season,
+        "races": races,
+        "standings": season_standing_rows(season, limit=10) if season else [],
+        "my_submissions": list(submissions_of(racer)[:latest]) if racer else [],
+        "now": timezone.now(),
+    }
+
+
+def race_rank_of(race: Race, racer: Racer | None) -> int | None:
+    """The racer's rank on a race's board, or None (one indexed query)."""
+    if racer is None:
+        return None
+    return (
+        RaceStanding.objects.filter(race=race, racer=racer).values_list("rank", flat=True).first()
+    )
+
+
+def race_standing_of(race: Race | int, racer: Racer | int | None) -> dict | None:
+    """The racer's row on a race's board as {rank, result_id, finished}, or None."""
+    if racer is None:
+        return None
+    return (
+        RaceStanding.objects.filter(race=race, racer=racer)
+        .values("rank", "result_id", "finished")
+        .first()
+    )
+
+
+def season_race_cells(season: Season, racer_ids: list[int]) -> dict[int, dict[int, dict]]:
+    """{racer_id: {race_id: {rank, finished, points}}} for one page of the standings."""
+    cells: dict[int, dict[int, dict]] = {}
+    if not racer_ids:
+        return cells
+    rows = RaceStanding.objects.filter(race__season=season, racer_id__in=racer_ids).values_list(
+        "racer_id", "race_id", "rank", "finished", "points"
+    )
+    for racer_id, race_id, rank, finished, points in rows:
+        cells.setdefault(racer_id, {})[race_id] = {
+            "rank": rank,
+            "finished": finished,
+            "points": points,
+        }
+    return cells
+
+
+def race_leaders(races) -> dict[int, RaceStanding]:
+    """The rank-1 row of each race, by race id (one query)."""
+    ids = [r.pk for r in races]
+    if not ids:
+        return {}
+    rows = RaceStanding.objects.filter(race_id__in=ids, rank=1).select_related("racer")
+    return {row.race_id: row for row in rows}
+
+
+def racer_profile(racer: Racer) -> dict:
+    """Public figures of a racer: their row on every board and in every season."""
+    race_rows = (
+        RaceStanding.objects.filter(racer=racer)
+        .select_related("race__season", "race__track", "result")
+        .order_by("-race__season__created_at", "race__order")
+    )
+    return {
+        "racer": racer,
+        "races": list(race_rows),
+        "seasons": list(
+            SeasonStanding.objects.filter(racer=racer)
+            .select_related("season")
+            .order_by("-season__created_at")
+        ),
+        "results": Result.objects.filter(racer=racer).count(),
+        "wins": sum(1 for r in race_rows if r.rank == 1 and r.finished),
     }

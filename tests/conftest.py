@@ -80,7 +80,7 @@ class WorkerProcess:
     def start(self) -> "WorkerProcess":
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "league.settings",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": database_url(),
             "MEDIA_ROOT": self.media_root,
             "PYTHONPATH": str(ROOT),

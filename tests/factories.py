@@ -1,5 +1,6 @@
-"""Test data builders: real objects through the real services where it matters, and
-small ONNX policies written with onnx.helper (no training framework)."""
+"""Django-level test data (racers, seasons, races, stored models) made through the real
+services, and the hostile ONNX files the server must refuse. Simulator-level builders
+(tracks, metadata, small policies) live in tests/simulator/builders.py."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from league.models import Race, Racer, Season
 from league.services import racer_signup
 from racing.models import PolicyModel
 from simulator import layout as L
-from simulator.drivers import CONTINUOUS_SPACE, state_driver
+from simulator.drivers import state_driver
+from simulator.metadata import DEFAULT_CONTINUOUS_SPACE as CONTINUOUS_SPACE
 from tracks.models import Track
+from tests.simulator.builders import npy_bytes
 from tracks.services import track_import
 
 _seq = itertools.count(1)
@@ -48,14 +51,6 @@ def oval_waypoints(radius_m: float = 3.0, width_m: float = 1.0, n: int = 60) -> 
     ring = lambda r: np.stack([r * np.cos(a), r * np.sin(a)], axis=1)  # noqa: E731
     arr = np.concatenate([ring(radius_m), ring(radius_m - width_m / 2), ring(radius_m + width_m / 2)], axis=1)
     return np.concatenate([arr, arr[:1]])
-
-
-def npy_bytes(arr: np.ndarray) -> bytes:
-    import io
-
-    buf = io.BytesIO()
-    np.save(buf, arr, allow_pickle=False)
-    return buf.getvalue()
 
 
 def track(slug: str = "oval-loop") -> Track:
@@ -136,17 +131,6 @@ def linear_onnx(in_size: int = L.STATE_SIZE, out_size: int = 2, input_name: str 
     return _model(nodes, [_io(input_name, [1, in_size])], [_io("action", [1, out_size])], [w])
 
 
-def nan_onnx() -> bytes:
-    """Always NaN: 0 * Log(-1)."""
-    c = numpy_helper.from_array(np.full((1, 2), -1.0, np.float32), "c")
-    nodes = [
-        helper.make_node("ReduceSum", ["state"], ["s"], keepdims=1),
-        helper.make_node("Log", ["c"], ["nan"]),
-        helper.make_node("Mul", ["s", "nan"], ["action"]),
-    ]
-    return _model(nodes, [_io("state", [1, L.STATE_SIZE])], [_io("action", [1, 2])], [c])
-
-
 def nan_when_stopped_onnx() -> bytes:
     """Fine at trial inference (inputs 0.5), NaN on the start line (speed 0):
     Sqrt(speed - 0.25) is NaN for a car at rest."""
@@ -203,36 +187,6 @@ def memory_hog_onnx(gigabytes: int = 8) -> bytes:
         numpy_helper.from_array(np.array([1], np.int64), "ax"),
     ]
     return _model(nodes, [_io("state", [1, L.STATE_SIZE])], [_io("action", [1, 2])], consts, opsets=(("", 13),))
-
-
-def custom_domain_onnx() -> bytes:
-    nodes = [helper.make_node("FastDrive", ["state"], ["action"], domain="com.example.evil")]
-    return _model(
-        nodes,
-        [_io("state", [1, L.STATE_SIZE])],
-        [_io("action", [1, 2])],
-        opsets=(("", 17), ("com.example.evil", 1)),
-        check=False,
-    )
-
-
-def external_data_onnx() -> bytes:
-    w = TensorProto()
-    w.name = "W"
-    w.data_type = TensorProto.FLOAT
-    w.dims.extend([L.STATE_SIZE, 2])
-    w.data_location = TensorProto.EXTERNAL
-    for key, value in (("location", "../../etc/passwd"), ("offset", "0"), ("length", "208")):
-        entry = w.external_data.add()
-        entry.key, entry.value = key, value
-    nodes = [helper.make_node("MatMul", ["state", "W"], ["action"])]
-    return _model(nodes, [_io("state", [1, L.STATE_SIZE])], [_io("action", [1, 2])], [w], check=False)
-
-
-def checker_failing_onnx() -> bytes:
-    """Parses, but the graph uses a value that nothing produces."""
-    nodes = [helper.make_node("Add", ["state", "ghost"], ["action"])]
-    return _model(nodes, [_io("state", [1, L.STATE_SIZE])], [_io("action", [1, 2])], check=False)
 
 
 # --- Stored models ------------------------------------------------------------------------

@@ -1,23 +1,26 @@
 """Helpers of the live-update tests: results recorded through the real services, a
-private Redis server, a web server subprocess (runserver or Daphne) and a tiny
-websocket client for tests that need no browser."""
+private Redis server, a web server subprocess (runserver or Daphne) and a websocket
+client for tests that need no browser."""
 
 from __future__ import annotations
 
-import base64
+import contextlib
 import json
 import os
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
+from racing.submissions import submission_create
+from racing.worker import result_record, submission_claim
 from tests import factories as f
 from tests.conftest import ROOT, database_url, wait_for
 
@@ -50,15 +53,11 @@ def result_data(time_s: float, *, laps: int = 3, status: str = "finished") -> di
 
 
 def submit(racer, race, **model_kwargs):
-    from racing.services import submission_create
-
     return submission_create(racer=racer, model=f.policy_model(racer, **model_kwargs), race=race)
 
 
 def record_result(racer, race, time_s: float, **kwargs):
     """A submission of `racer` raced to `time_s` through the services (no simulator)."""
-    from racing.services import result_record, submission_claim
-
     submission = submit(racer, race)
     claim = submission_claim(submission.pk)
     return result_record(claim=claim, data=result_data(time_s, **kwargs), replay_path=None)
@@ -153,7 +152,7 @@ class WebServer:
     def start(self) -> "WebServer":
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "league.settings",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": database_url(),
             "MEDIA_ROOT": self.media_root,
             "PYTHONPATH": str(ROOT),
@@ -163,7 +162,7 @@ class WebServer:
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the server must respect async safety
         if self.kind == "daphne":
             argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-                    "league.asgi:application"]  # fmt: skip
+                    "config.asgi:application"]  # fmt: skip
         else:
             argv = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{self.port}"]
         self.proc = subprocess.Popen(
@@ -180,7 +179,7 @@ class WebServer:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-# --- A minimal websocket client (RFC 6455, text frames) -----------------------------------
+# --- A websocket client (the `websockets` package's sync client) ---------------------------
 
 
 class WsClosed(Exception):
@@ -190,81 +189,24 @@ class WsClosed(Exception):
 
 
 class WsClient:
-    def __init__(self, url: str, *, origin: str | None = None, cookie: str | None = None,
-                 timeout_s: float = 10.0):
-        assert url.startswith("ws://")
-        hostport, _, path = url[5:].partition("/")
-        host, _, port = hostport.partition(":")
-        self.sock = socket.create_connection((host, int(port or 80)), timeout=timeout_s)
-        key = base64.b64encode(os.urandom(16)).decode()
-        lines = [
-            f"GET /{path} HTTP/1.1",
-            f"Host: {hostport}",
-            "Upgrade: websocket",
-            "Connection: Upgrade",
-            f"Sec-WebSocket-Key: {key}",
-            "Sec-WebSocket-Version: 13",
-            f"Origin: {origin or 'http://' + hostport}",
-        ]
-        if cookie:
-            lines.append(f"Cookie: {cookie}")
-        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                raise WsClosed(None)
-            head += chunk
-        head, _, self._buf = head.partition(b"\r\n\r\n")
-        status = head.split(b"\r\n", 1)[0]
-        if b" 101 " not in status:
-            raise ConnectionRefusedError(status.decode(errors="replace"))
+    """JSON messages over one socket, with the close code as WsClosed."""
 
-    def _read(self, n: int) -> bytes:
-        while len(self._buf) < n:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise WsClosed(None)
-            self._buf += chunk
-        data, self._buf = self._buf[:n], self._buf[n:]
-        return data
-
-    def _send_frame(self, opcode: int, payload: bytes) -> None:
-        mask = os.urandom(4)
-        header = bytes([0x80 | opcode])
-        n = len(payload)
-        if n < 126:
-            header += bytes([0x80 | n])
-        elif n < 65536:
-            header += bytes([0x80 | 126]) + struct.pack("!H", n)
-        else:
-            header += bytes([0x80 | 127]) + struct.pack("!Q", n)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.sock.sendall(header + mask + masked)
+    def __init__(self, url: str, *, cookie: str | None = None, timeout_s: float = 10.0):
+        host = url.split("/")[2]
+        headers = {"Cookie": cookie} if cookie else None
+        self._stack = contextlib.ExitStack()
+        self.ws = self._stack.enter_context(
+            connect(url, origin=f"http://{host}", additional_headers=headers, open_timeout=timeout_s)
+        )
 
     def send_json(self, message: dict) -> None:
-        self._send_frame(0x1, json.dumps(message).encode())
+        self.ws.send(json.dumps(message))
 
     def receive_json(self, timeout_s: float = 10.0) -> dict:
-        self.sock.settimeout(timeout_s)
-        message = b""
-        while True:
-            b1, b2 = self._read(2)
-            opcode, n = b1 & 0x0F, b2 & 0x7F
-            if n == 126:
-                n = struct.unpack("!H", self._read(2))[0]
-            elif n == 127:
-                n = struct.unpack("!Q", self._read(8))[0]
-            payload = self._read(n)
-            if opcode == 0x8:
-                raise WsClosed(struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None)
-            if opcode == 0x9:
-                self._send_frame(0xA, payload)
-                continue
-            if opcode in (0x1, 0x0):
-                message += payload
-                if b1 & 0x80:
-                    return json.loads(message)
+        try:
+            return json.loads(self.ws.recv(timeout=timeout_s))
+        except ConnectionClosed as exc:
+            raise WsClosed(exc.rcvd.code if exc.rcvd else None) from None
 
     def receive_until(self, predicate, timeout_s: float = 60.0) -> dict:
         deadline = time.monotonic() + timeout_s
@@ -274,14 +216,10 @@ class WsClient:
                 raise AssertionError("no matching websocket message")
             try:
                 message = self.receive_json(timeout_s=left)
-            except socket.timeout:
+            except TimeoutError:
                 raise AssertionError("no matching websocket message") from None
             if predicate(message):
                 return message
 
     def close(self) -> None:
-        try:
-            self._send_frame(0x8, struct.pack("!H", 1000))
-        except OSError:
-            pass
-        self.sock.close()
+        self._stack.close()

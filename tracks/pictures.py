@@ -21,6 +21,8 @@ from simulator.render import MapProjection, render_map
 from simulator.track import Track as SimTrack
 from simulator.track import track_from_array
 
+from .services import track_array
+
 # Bump when the drawing changes, so that cached pictures are drawn again.
 STYLE = 2
 SIZES = (480, 960, 1600)
@@ -40,8 +42,6 @@ def sim_track(track) -> SimTrack:
         if hit is not None:
             _TRACKS.move_to_end(key)
             return hit
-    from .services import track_array
-
     sim = track_from_array(track_array(track), name=track.slug)
     with _TRACKS_LOCK:
         _TRACKS[key] = sim

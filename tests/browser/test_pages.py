@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests import factories as F
-from tests.league.web.conftest import failed_submission, run_result
+from tests.web.pages.conftest import failed_submission, run_result
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,7 +42,7 @@ def league():
     F.policy_model(me, name="lidar-ppo-v4", metadata=F.discrete_metadata(5, "LIDAR"))
     finished = run_result(me, oval, model=model, lap_times=[20.5, 20.2, 20.4])
     failed = failed_submission(me, gp, "The policy output NaN at step 212 (lap 1): check the last layer.")
-    from racing.services import submission_create
+    from racing.submissions import submission_create
 
     queued = submission_create(racer=me, model=model, race=gp)
     return {"season": season, "oval": oval, "gp": gp, "me": me, "finished": finished, "failed": failed,

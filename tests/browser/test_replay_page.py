@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from racing import replays
+from racing import videos
 from tests import factories as f
 from tests.racing.test_replays import raced_result
 
@@ -21,7 +21,7 @@ def runs():
     leader = raced_result(race, f.racer("Leader Lou"))
     mine = raced_result(race, f.racer("Wild Willy"), lateral_accel_m_s2=20.0)
     assert mine.off_track_count > 0
-    assert replays.result_video_render(mine.pk) == "ready"
+    assert videos.result_video_render(mine.pk) == "ready"
     mine.refresh_from_db()
     return mine, leader
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from racing import replays, services
+from racing import replays, videos, worker
 from racing.models import Result, Submission
 from simulator.drivers import state_driver
 from simulator.params import RaceRules
@@ -49,7 +49,7 @@ def raced_result(race, racer=None, *, lateral_accel_m_s2: float = 5.2, min_speed
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "replay.json"
         write_replay(path, outcome, track, race.track.slug)
-        return services.result_record(claim=services.Claim(submission, "token"), data=outcome.to_dict(),
+        return worker.result_record(claim=worker.Claim(submission, "token"), data=outcome.to_dict(),
                                       replay_path=path)
 
 
@@ -177,7 +177,7 @@ def test_result_queues_its_video_after_commit(race, django_capture_on_commit_cal
 
     with django_capture_on_commit_callbacks(execute=True):
         result = raced_result(race)
-    task = DBTaskResult.objects.get(task_path="racing.replays.render_result_video")
+    task = DBTaskResult.objects.get(task_path="racing.videos.render_result_video")
     assert task.args_kwargs["args"] == [result.pk]
     assert task.priority < 0  # races go first
     assert result.video_status == Result.VideoStatus.PENDING
@@ -196,13 +196,13 @@ def test_video_is_404_with_a_clear_message_until_rendered(api, result):
 
 @pytest.fixture
 def rendered(result):
-    assert replays.result_video_render(result.pk) == "ready"
+    assert videos.result_video_render(result.pk) == "ready"
     result.refresh_from_db()
     return result
 
 
 def test_rendered_video_decodes_with_the_expected_frames(rendered):
-    from simulator.video import probe_video
+    from simulator.video.encode import probe_video
 
     assert rendered.video_status == "ready" and rendered.video.name.endswith(".mp4")
     info = probe_video(rendered.video.path)
@@ -211,7 +211,7 @@ def test_rendered_video_decodes_with_the_expected_frames(rendered):
     assert info["frames"] == rendered.steps
     assert info["duration_s"] == pytest.approx(rendered.steps / 15, abs=0.07)
     # Rendering again is a no-op.
-    assert replays.result_video_render(rendered.pk) == "ready"
+    assert videos.result_video_render(rendered.pk) == "ready"
 
 
 def test_video_range_requests(client, rendered):
@@ -258,22 +258,9 @@ def test_video_range_requests(client, rendered):
     assert head.status_code == 206 and head["Content-Length"] == "100"
 
 
-def test_parse_range_edge_cases():
-    parse = replays.parse_range
-    assert parse("", 100) is None
-    assert parse("items=0-5", 100) is None
-    assert parse("bytes=0-5,10-20", 100) is None
-    assert parse("bytes=0-0", 100) == (0, 0)
-    assert parse("bytes=99-", 100) == (99, 99)
-    assert parse("bytes=-1000", 100) == (0, 99)
-    for bad in ("bytes=-0", "bytes=-", "bytes=100-", "bytes=5-4", "bytes=x-1"):
-        with pytest.raises(replays.RangeNotSatisfiable):
-            parse(bad, 100)
-
-
 def test_failed_render_is_reported(api, result, settings):
     settings.RACING = {**settings.RACING, "PYTHON": "/bin/false"}
-    assert replays.result_video_render(result.pk) == "failed"
+    assert videos.result_video_render(result.pk) == "failed"
     resp = api.get(f"/api/results/{result.pk}/video/")
     assert resp.status_code == 404 and resp.json()["video_status"] == "failed"
     assert "could not be rendered" in resp.json()["detail"]
@@ -291,8 +278,8 @@ def test_video_render_child_gets_no_secrets(result, monkeypatch):
         seen.update(kwargs["env"])
         raise RuntimeError("stop here")
 
-    monkeypatch.setattr(replays.subprocess, "run", fake_run)
-    assert replays.result_video_render(result.pk) == "failed"
+    monkeypatch.setattr(videos.subprocess, "run", fake_run)
+    assert videos.result_video_render(result.pk) == "failed"
     assert seen and not {"SECRET_KEY", "DATABASE_URL", "AWS_SECRET_ACCESS_KEY"} & set(seen)
     assert seen["PYTHONPATH"]
 
@@ -300,9 +287,9 @@ def test_video_render_child_gets_no_secrets(result, monkeypatch):
 def test_requeue_missing_videos(result):
     from django_tasks_db.models import DBTaskResult
 
-    assert replays.videos_requeue_missing() == 1
-    assert replays.videos_requeue_missing() == 0  # its task is queued now
-    assert DBTaskResult.objects.filter(task_path="racing.replays.render_result_video").count() == 1
+    assert videos.videos_requeue_missing() == 1
+    assert videos.videos_requeue_missing() == 0  # its task is queued now
+    assert DBTaskResult.objects.filter(task_path="racing.videos.render_result_video").count() == 1
 
 
 # --- Compare and pages --------------------------------------------------------------------------
@@ -320,7 +307,7 @@ def test_replay_page_renders_with_its_data(client, result, wild_result):
     resp = client.get(f"/results/{result.pk}/replay/")
     assert resp.status_code == 200
     html = resp.content.decode()
-    assert "Steady Eddie" in html and "racing/replay.js" in html and "racing/replay.css" in html
+    assert "Steady Eddie" in html and "web/js/replay/main.js" in html and "web/css/replay.css" in html
     assert f"/api/results/{result.pk}/simtrace.csv" in html
     config = resp.context["config"]
     assert config["replayUrl"] == f"/api/results/{result.pk}/replay/"

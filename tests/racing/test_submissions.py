@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from league.services import season_open
-from racing import services
+from racing import submissions, worker
 from racing.models import Submission
 from tests import factories as f
 
@@ -75,9 +75,9 @@ def test_quota_holds_under_concurrency(transactional_db):
     def attempt():
         try:
             barrier.wait()
-            services.submission_create(racer=racer, model=model, race=race)
+            submissions.submission_create(racer=racer, model=model, race=race)
             outcomes.append("ok")
-        except services.QuotaExceeded:
+        except submissions.QuotaExceeded:
             outcomes.append("quota")
         finally:
             connection.close()
@@ -135,15 +135,15 @@ def test_another_racers_model_cannot_be_submitted_nor_seen(racer_api):
     assert "no model with id" in resp.json()["model"][0]
     assert racer_api.get(f"/api/models/{theirs.pk}/").status_code == 404
     assert racer_api.get("/api/models/").json()["count"] == 0
-    with pytest.raises(services.SubmissionRejected):
-        services.submission_create(racer=racer_api.racer, model=theirs, race=race)
+    with pytest.raises(submissions.SubmissionRejected):
+        submissions.submission_create(racer=racer_api.racer, model=theirs, race=race)
 
 
 def test_another_racers_submission_is_invisible(racer_api):
     race = f.race()
     other = f.racer()
-    theirs = services.submission_create(racer=other, model=f.policy_model(other), race=race)
-    mine = services.submission_create(
+    theirs = submissions.submission_create(racer=other, model=f.policy_model(other), race=race)
+    mine = submissions.submission_create(
         racer=racer_api.racer, model=f.policy_model(racer_api.racer), race=race
     )
     assert racer_api.get(f"/api/submissions/{theirs.pk}/").status_code == 404
@@ -162,16 +162,16 @@ def test_platform_faults_are_retried_then_end_in_error_without_using_quota(setti
     race = f.race(daily_quota=1, total_quota=1)
     racer = f.racer()
     model = f.policy_model(racer)
-    submission = services.submission_create(racer=racer, model=model, race=race)
-    statuses = [services.submission_race(submission.pk) for _ in range(3)]
+    submission = submissions.submission_create(racer=racer, model=model, race=race)
+    statuses = [worker.submission_race(submission.pk) for _ in range(3)]
     assert statuses == ["queued", "queued", "error"]
     submission.refresh_from_db()
     assert submission.status == "error" and submission.attempts == 3
     assert "Platform error after 3 attempts" in submission.error
     # Not counted: the racer may submit again.
     settings.RACING = {**settings.RACING, "PYTHON": ""}
-    again = services.submission_create(racer=racer, model=model, race=race)
-    assert services.submission_race(again.pk) == "finished"
+    again = submissions.submission_create(racer=racer, model=model, race=race)
+    assert worker.submission_race(again.pk) == "finished"
 
 
 def test_retry_is_queued_with_backoff(settings):
@@ -180,8 +180,8 @@ def test_retry_is_queued_with_backoff(settings):
     settings.RACING = {**settings.RACING, "PYTHON": "/nonexistent/python", "RETRY_BACKOFF_S": 30}
     race = f.race()
     racer = f.racer()
-    submission = services.submission_create(racer=racer, model=f.policy_model(racer), race=race)
-    services.submission_race(submission.pk)
+    submission = submissions.submission_create(racer=racer, model=f.policy_model(racer), race=race)
+    worker.submission_race(submission.pk)
     submission.refresh_from_db()
     task = DBTaskResult.objects.get(pk=submission.task_id)
     assert task.run_after > timezone.now() + timedelta(seconds=20)
@@ -191,17 +191,17 @@ def test_retry_is_queued_with_backoff(settings):
 def test_reclaim_requeues_an_abandoned_submission():
     race = f.race()
     racer = f.racer()
-    submission = services.submission_create(racer=racer, model=f.policy_model(racer), race=race)
-    claim = services.submission_claim(submission.pk)
-    assert services.submissions_reclaim() == 0  # lease still valid
+    submission = submissions.submission_create(racer=racer, model=f.policy_model(racer), race=race)
+    claim = worker.submission_claim(submission.pk)
+    assert worker.submissions_reclaim() == 0  # lease still valid
     Submission.objects.filter(pk=submission.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
-    assert services.submissions_reclaim() == 1
+    assert worker.submissions_reclaim() == 1
     submission.refresh_from_db()
     assert submission.status == "queued"
     # The dead worker's late result is discarded.
-    with pytest.raises(services.LeaseLost):
-        services.result_record(claim=claim, data={"status": "finished"}, replay_path=None)
-    assert services.submission_race(submission.pk) == "finished"
+    with pytest.raises(worker.LeaseLost):
+        worker.result_record(claim=claim, data={"status": "finished"}, replay_path=None)
+    assert worker.submission_race(submission.pk) == "finished"
 
 
 def test_reclaim_requeues_a_submission_whose_worker_died_before_claiming_it(settings):
@@ -211,17 +211,17 @@ def test_reclaim_requeues_a_submission_whose_worker_died_before_claiming_it(sett
 
     race = f.race()
     racer = f.racer()
-    submission = services.submission_create(racer=racer, model=f.policy_model(racer), race=race)
+    submission = submissions.submission_create(racer=racer, model=f.policy_model(racer), race=race)
     long_ago = timezone.now() - timedelta(seconds=3 * settings.RACING["LEASE_S"])
     Submission.objects.filter(pk=submission.pk).update(created_at=long_ago)
     DBTaskResult.objects.filter(pk=submission.task_id).update(status="RUNNING", started_at=long_ago)
 
-    assert services.submissions_reclaim() == 1
+    assert worker.submissions_reclaim() == 1
     fresh = Submission.objects.get(pk=submission.pk)
     assert fresh.status == "queued" and fresh.task_id != submission.task_id
     assert DBTaskResult.objects.get(pk=fresh.task_id).status == "READY"
     assert DBTaskResult.objects.get(pk=submission.task_id).status == "FAILED"
-    assert services.submissions_reclaim() == 0  # once
+    assert worker.submissions_reclaim() == 0  # once
 
 
 def test_deeply_nested_json_body_is_a_400_not_a_500(racer_api):

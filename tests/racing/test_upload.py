@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from racing.models import PolicyModel
 from tests import factories as f
+from tests.simulator import builders
 
 pytestmark = pytest.mark.django_db
 
@@ -98,11 +99,11 @@ BAD_UPLOADS = {
         dict(onnx=f.linear_onnx(in_size=64), meta=f.state_metadata()), "onnx", "expected [1,26]"
     ),
     "custom operator domain": (
-        dict(onnx=f.custom_domain_onnx(), meta=f.state_metadata()), "onnx", "not allowed"
+        dict(onnx=builders.custom_domain_model(), meta=f.state_metadata()), "onnx", "not allowed"
     ),
-    "external data": (dict(onnx=f.external_data_onnx(), meta=f.state_metadata()), "onnx", "external data"),
-    "checker failure": (dict(onnx=f.checker_failing_onnx(), meta=f.state_metadata()), "onnx", "checker"),
-    "NaN at trial inference": (dict(onnx=f.nan_onnx(), meta=f.state_metadata()), "onnx", "NaN"),
+    "external data": (dict(onnx=builders.external_data_model(), meta=f.state_metadata()), "onnx", "external data"),
+    "checker failure": (dict(onnx=builders.checker_error_model(), meta=f.state_metadata()), "onnx", "checker"),
+    "NaN at trial inference": (dict(onnx=builders.nan_model(), meta=f.state_metadata()), "onnx", "NaN"),
     "no name": (dict(name="  ", onnx=f.good_state_onnx(), meta=f.state_metadata()), "name", "name"),
     # Valid for Python's json module, not for the stores and encoders downstream.
     "metadata nested too deeply": (

@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from league.models import Season
-from league.services import season_create, season_open
+from league.models import RACE_DEFAULTS, Season
+from league.services import SeasonClosed, season_create, season_open
 from simulator.params import TIMING_METHODS
 from tracks.models import Track
 from tracks.services import tracks_load_shipped
@@ -23,10 +23,12 @@ class Command(BaseCommand):
         parser.add_argument("slug")
         parser.add_argument("--name", help="season name (default: from the slug)")
         parser.add_argument("--tracks", help="comma-separated track slugs (default: every track)")
-        parser.add_argument("--laps", type=int, default=3)
-        parser.add_argument("--penalty", type=float, default=3.0, help="off-track penalty, s")
-        parser.add_argument("--timing", default="TOTAL_TIME", choices=TIMING_METHODS)
-        parser.add_argument("--time-cap", type=float, default=180.0, help="time cap, s")
+        parser.add_argument("--laps", type=int, default=RACE_DEFAULTS.laps)
+        parser.add_argument(
+            "--penalty", type=float, default=RACE_DEFAULTS.off_track_penalty_s, help="off-track penalty, s"
+        )
+        parser.add_argument("--timing", default=RACE_DEFAULTS.timing_method, choices=TIMING_METHODS)
+        parser.add_argument("--time-cap", type=float, default=RACE_DEFAULTS.time_cap_s, help="time cap, s")
         parser.add_argument("--sensors", help="comma-separated allowed sensors (default: all)")
         parser.add_argument("--daily-quota", type=int)
         parser.add_argument("--total-quota", type=int)
@@ -68,10 +70,11 @@ class Command(BaseCommand):
             except ValidationError as exc:
                 raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()))
             self.stdout.write(f"created season {season.slug} with {len(track_list)} race(s)")
-        elif season.status == Season.Status.CLOSED:
-            raise CommandError(f"season {slug} is closed; create a new season instead")
         previous = list(Season.objects.filter(status=Season.Status.OPEN).exclude(pk=season.pk))
-        season_open(season)
+        try:
+            season_open(season)
+        except SeasonClosed as exc:
+            raise CommandError(exc.message) from None
         for old in previous:
             self.stdout.write(f"closed season {old.slug}")
         self.stdout.write(f"season {season.slug} is open")

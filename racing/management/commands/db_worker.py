@@ -15,12 +15,13 @@ from django.conf import settings
 from django.db import connection
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
+from racing.videos import videos_requeue_missing
+from racing.worker import submissions_reclaim
+
 logger = logging.getLogger("racing")
 
 
 def reclaim_once() -> int:
-    from racing.services import submissions_reclaim
-
     try:
         count = submissions_reclaim()
         if count:
@@ -35,8 +36,6 @@ def reclaim_once() -> int:
 
 def _videos_requeue_once() -> None:
     """Videos whose render never finished (a worker died) are queued again at start."""
-    from racing.replays import videos_requeue_missing
-
     try:
         count = videos_requeue_missing()
         if count:

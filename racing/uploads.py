@@ -1,0 +1,167 @@
+"""Uploads: a model package (ONNX + model_metadata.json) checked and stored.
+
+The cheap checks run here; the ONNX checks and the trial inference run in the sandboxed
+child (racing/runner.py), because the bytes are hostile until then.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+
+from league.models import Racer
+from simulator.metadata import ModelError, parse_metadata
+from simulator.formatting import format_size
+
+from .models import PolicyModel
+from .runner import ModelRejected, check_upload
+
+
+def _read_upload(upload, limit: int) -> bytes | None:
+    """The bytes of an uploaded file (Django UploadedFile, file object or bytes), reading
+    at most limit + 1 bytes so that a huge file is not pulled into memory."""
+    if upload is None:
+        return None
+    if isinstance(upload, (bytes, bytearray)):
+        return bytes(upload[: limit + 1])
+    size = getattr(upload, "size", None)
+    if size is not None and size > limit:
+        return b"\0" * (limit + 1)  # only the length matters from here on
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    data = upload.read(limit + 1)
+    return data.encode() if isinstance(data, str) else data
+
+
+def model_upload(*, owner: Racer, name: str, onnx_file, metadata_file) -> PolicyModel:
+    """Check an uploaded model package and store it.
+
+    Raises ModelRejected({field: [messages]}) for anything wrong (nothing is stored) and
+    PlatformFault if the check itself could not run.
+    """
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    max_bytes = int(settings.RACING["MAX_MODEL_BYTES"])
+    max_meta = int(settings.RACING["MAX_METADATA_BYTES"])
+
+    if not name:
+        errors["name"] = ["Give the model a name (up to 80 characters)."]
+    elif len(name) > 80:
+        errors["name"] = [f"The name has {len(name)} characters; use at most 80."]
+    elif PolicyModel.objects.filter(owner=owner, name__iexact=name).exists():
+        errors["name"] = [f"You already have a model called {name!r}; choose another name."]
+
+    onnx_bytes = _read_upload(onnx_file, max_bytes)
+    if onnx_bytes is None:
+        errors["onnx"] = ["Attach the exported policy as the `onnx` file (model.onnx)."]
+    elif not onnx_bytes:
+        errors["onnx"] = ["The ONNX file is empty; export the model again."]
+    elif len(onnx_bytes) > max_bytes:
+        errors["onnx"] = [
+            f"The ONNX file is larger than the {format_size(max_bytes)} limit; use a smaller network."
+        ]
+
+    metadata_bytes = _read_upload(metadata_file, max_meta)
+    meta = None
+    if metadata_bytes is None:
+        errors["metadata"] = ["Attach model_metadata.json as the `metadata` file."]
+    elif not metadata_bytes.strip():
+        errors["metadata"] = ["model_metadata.json is empty; it needs action_space and sensor."]
+    elif len(metadata_bytes) > max_meta:
+        errors["metadata"] = [f"model_metadata.json is larger than {format_size(max_meta)}."]
+    else:
+        try:
+            meta = parse_metadata(metadata_bytes)
+        except ModelError as exc:
+            errors.setdefault(exc.field, []).append(_sentence(exc.message))
+        except RecursionError:  # json.loads of "[[[[..." : not a ValueError
+            errors["metadata"] = [METADATA_TOO_DEEP]
+        except ValueError as exc:  # e.g. an integer of more than 4300 digits
+            reason = str(exc).split(":")[0].strip().rstrip(".")
+            errors["metadata"] = [f"model_metadata.json is not valid JSON: {reason}."]
+        else:
+            if problem := _metadata_problem(meta.raw):
+                errors["metadata"] = [problem]
+    if errors:
+        raise ModelRejected(errors)
+
+    try:
+        info = check_upload(onnx_bytes, metadata_bytes)
+    except ModelRejected as exc:
+        raise ModelRejected({k: [_sentence(m) for m in v] for k, v in exc.errors.items()}) from None
+    sha256 = hashlib.sha256(onnx_bytes).hexdigest()
+    try:
+        with transaction.atomic():
+            model = PolicyModel(
+                owner=owner,
+                name=name,
+                metadata=meta.raw if meta.raw else json.loads(metadata_bytes),
+                sha256=sha256,
+                sensors=list(info.get("sensors") or meta.sensors),
+                action_space_type=info.get("action_space_type") or meta.action_space_type,
+                action_count=info.get("n_actions") if meta.action_space_type == "discrete" else None,
+                size_bytes=len(onnx_bytes),
+                info=info,
+            )
+            model.onnx.save("model.onnx", ContentFile(onnx_bytes), save=False)
+            model.save()
+    except IntegrityError:
+        raise ModelRejected(
+            {"name": [f"You already have a model called {name!r}; choose another name."]}
+        ) from None
+    return model
+
+
+MAX_METADATA_DEPTH = 32
+METADATA_TOO_DEEP = (
+    f"model_metadata.json is nested too deeply (more than {MAX_METADATA_DEPTH} levels); "
+    "DeepRacer metadata needs three."
+)
+
+
+def _metadata_problem(value, depth: int = 0) -> str | None:
+    """What Python's json module accepts but the database and the JSON encoders
+    downstream do not: NaN and Infinity, lone surrogates and NUL in text, very deep
+    nesting."""
+    if depth > MAX_METADATA_DEPTH:
+        return METADATA_TOO_DEEP
+    if isinstance(value, float) and not math.isfinite(value):
+        return (
+            "model_metadata.json contains NaN or Infinity, which JSON does not allow; "
+            "write a number or remove the key."
+        )
+    texts = [value] if isinstance(value, str) else list(value) if isinstance(value, dict) else []
+    for text in texts:
+        try:
+            text.encode("utf-8")  # fails on a lone surrogate ("\ud800" in the JSON)
+            bad = "\x00" in text
+        except UnicodeEncodeError:
+            bad = True
+        if bad:
+            return (
+                "model_metadata.json contains text that is not valid Unicode (a lone surrogate "
+                "or a NUL character); remove it."
+            )
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for child in children:
+        if problem := _metadata_problem(child, depth + 1):
+            return problem
+    return None
+
+
+def _sentence(message: str) -> str:
+    message = message.strip()
+    if not message:
+        return message
+    if not message.split(" ", 1)[0].startswith("model_metadata"):  # a file name keeps its case
+        message = message[0].upper() + message[1:]
+    return message if message.endswith((".", "!", "?")) else message + "."
+
+
+def model_metadata_bytes(model: PolicyModel) -> bytes:
+    return json.dumps(model.metadata, indent=2).encode()

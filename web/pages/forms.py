@@ -1,0 +1,103 @@
+"""Forms of the pages. They only collect input; the rules (and most error messages)
+come from the services they feed (league.services.racer_signup, racing.services
+.model_upload, racing.services.submission_create)."""
+
+from __future__ import annotations
+
+from django import forms
+
+from racing.models import PolicyModel
+from web.templatetags.league_web import sensor_labels
+
+
+def add_service_errors(form: forms.Form, errors: dict[str, list[str]], field_map=None) -> None:
+    """Put a service's {field: [messages]} next to the form's fields (the rest on top)."""
+    field_map = field_map or {}
+    for key, messages in errors.items():
+        field = field_map.get(key, key)
+        if field not in form.fields:
+            field = None
+        for message in messages if isinstance(messages, (list, tuple)) else [messages]:
+            form.add_error(field, str(message))
+
+
+class SignupForm(forms.Form):
+    username = forms.CharField(
+        max_length=150,
+        help_text="For signing in. Letters, digits and @ . + - _ only.",
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+    alias = forms.CharField(
+        label="Racer alias",
+        max_length=40,
+        help_text="Your public name on every leaderboard (3 to 40 characters).",
+        widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
+    )
+    password = forms.CharField(
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters, not only digits, not a common password.",
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password2") and data["password"] != data["password2"]:
+            self.add_error("password2", "The two passwords differ; type the same password twice.")
+        return data
+
+
+class ModelUploadForm(forms.Form):
+    name = forms.CharField(
+        label="Model name",
+        max_length=80,
+        help_text="Your name for this model, e.g. “ppo-lidar-v3”.",
+        widget=forms.TextInput(attrs={"placeholder": "ppo-lidar-v3", "autocomplete": "off"}),
+    )
+    onnx = forms.FileField(
+        label="model.onnx",
+        help_text="The exported policy (ONNX, up to 50 MB).",
+        error_messages={"required": "Choose the exported policy file (model.onnx)."},
+        widget=forms.ClearableFileInput(attrs={"accept": ".onnx"}),
+    )
+    metadata = forms.FileField(
+        label="model_metadata.json",
+        help_text="DeepRacer-style metadata: action_space, sensor, action_space_type.",
+        error_messages={"required": "Choose the model_metadata.json file."},
+        widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json"}),
+    )
+
+
+class ModelChoice(forms.ModelChoiceField):
+    def __init__(self, *args, allowed_sensors=(), **kwargs):
+        self.allowed_sensors = set(allowed_sensors or [])
+        super().__init__(*args, **kwargs)
+
+    def label_from_instance(self, obj: PolicyModel) -> str:
+        label = f"{obj.name} · {sensor_labels(obj.sensors)}"
+        if self.allowed_sensors and not set(obj.sensors) <= self.allowed_sensors:
+            label += " (sensors not allowed here)"
+        return label
+
+
+class SubmitForm(forms.Form):
+    """Enter one of your models in a race."""
+
+    model = ModelChoice(
+        queryset=PolicyModel.objects.none(),
+        label="Your model",
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose one of your own models."},
+    )
+
+    def __init__(self, *args, models=None, race=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["model"]
+        if models is not None:
+            field.queryset = models
+        if race is not None:
+            field.allowed_sensors = set(race.allowed_sensors or [])
