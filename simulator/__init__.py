@@ -12,7 +12,7 @@ __all__ = ["SIMULATOR_VERSION"]
 def _register_env() -> None:
     """`gymnasium.make("simulator/TimeTrial-v0", ...)`; the env module loads on first make."""
     try:
-        import gymnasium
+        import gymnasium  # optional: only the competitor kit (the env) needs it
     except ImportError:  # the race runner does not need it
         return
     if "simulator/TimeTrial-v0" not in gymnasium.registry:

@@ -18,16 +18,16 @@ import onnx
 from . import layout as L
 from .catalog import list_tracks, load_track
 from .drivers import pursuit_mlp
+from .metadata import DEFAULT_CONTINUOUS_SPACE
 from .onnx_build import camera_cnn, mlp
 from .params import RaceRules, SimParams
 from .policy import load_policy
-from .race import make_observer, run_time_trial
-
-CONTINUOUS = {"steering_angle": {"low": -30.0, "high": 30.0}, "speed": {"low": 0.5, "high": 4.0}}
+from .race import build_sensors, make_observer, run_time_trial, start_state
+from .vehicle import CarState, make_stepper
 
 
 def _meta(sensor: str) -> dict:
-    return {"action_space": CONTINUOUS, "sensor": [sensor], "action_space_type": "continuous",
+    return {"action_space": DEFAULT_CONTINUOUS_SPACE, "sensor": [sensor], "action_space_type": "continuous",
             "neural_network": "BENCH", "training_algorithm": "none", "version": "5"}
 
 
@@ -61,8 +61,6 @@ def _inference_pass_us(session, names: list[str], inputs: list[dict]) -> float:
 
 def _recorded_inputs(policy, track, params: SimParams, result) -> list[dict]:
     """The inputs the race fed the model: re-observe up to 200 recorded poses."""
-    from .vehicle import CarState
-
     observe = make_observer(policy.buffers, track, params)
     traj = result.trajectory
     picks = np.linspace(0, len(traj) - 1, min(len(traj), 200)).astype(int)
@@ -136,9 +134,6 @@ def run_bench(quick: bool = False, track_slug: str | None = None,
 
 def _bench_physics(track, params: SimParams, log, min_runs: int = 3, budget_s: float = 0.0) -> dict:
     """The simulator without a policy: car step, projection and 64-beam LIDAR per step."""
-    from .race import build_sensors, start_state
-    from .vehicle import make_stepper
-
     step = make_stepper(params.car)
     lidar = build_sensors(track, params, ("LIDAR",))["LIDAR"]
     buf = np.zeros(params.lidar.beams, dtype=np.float32)

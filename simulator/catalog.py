@@ -55,9 +55,12 @@ def _load_shipped(slug: str) -> Track:
     return track
 
 
-def load_track(slug_or_path: str | Path) -> Track:
-    """A shipped track by slug, or any DeepRacer `.npy` file by path."""
+def load_track(slug_or_path: str | Path, reverse: bool = False) -> Track:
+    """A shipped track by slug, or any DeepRacer `.npy` file by path; with `reverse`,
+    driven the other way round (`Track.reversed()`)."""
     text = str(slug_or_path)
     if text.endswith(".npy") or "/" in text or Path(text).is_file():
-        return load_track_file(text)
-    return _load_shipped(text)
+        track = load_track_file(text)
+    else:
+        track = _load_shipped(text)
+    return track.reversed() if reverse else track

@@ -11,7 +11,28 @@ import json
 import sys
 from pathlib import Path
 
-from .params import SENSORS, TIMING_METHODS, RaceRules
+from PIL import Image
+
+from .bench import run_bench
+from .catalog import list_tracks, load_track
+from .drivers import write_drivers
+from .formatting import format_race_time, format_size
+from .metadata import ModelError
+from .params import (
+    DEFAULT_MAX_METADATA_BYTES,
+    DEFAULT_MAX_MODEL_BYTES,
+    TIMING_METHODS,
+    RaceRules,
+    SimParams,
+)
+from .policy import check_model, load_policy
+from .race import RaceSetupError, build_sensors, run_time_trial, start_state
+from .render import render_map
+from .replay import write_replay
+from .track import TrackError
+
+DEFAULT_RULES = RaceRules()
+REVERSE_HELP = "drive the track the other way round (the start line stays at waypoint 0)"
 
 
 class UsageError(Exception):
@@ -23,13 +44,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(2, f"error: {self.prog}: {message} (see --help)\n")
-
-
-def format_time(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    ms = int(round(seconds * 1000))
-    return f"{ms // 60000}:{(ms // 1000) % 60:02d}.{ms % 1000:03d}"
 
 
 def _read_model(model_path: str, metadata_path: str | None) -> tuple[bytes, bytes]:
@@ -45,42 +59,36 @@ def _read_model(model_path: str, metadata_path: str | None) -> tuple[bytes, byte
 
 
 def _load_policy(args):
-    from .policy import ModelError, load_policy
-
     onnx_bytes, meta = _read_model(args.model, args.metadata)
     try:
-        return load_policy(onnx_bytes, meta)
+        return load_policy(onnx_bytes, meta, max_model_bytes=args.max_model_bytes,
+                           max_metadata_bytes=args.max_metadata_bytes)
     except ModelError as exc:
         raise UsageError(f"{exc.field}: {exc.message}") from None
 
 
-def _load_track(ref: str):
-    from .catalog import load_track
-    from .track import TrackError
-
+def _load_track(ref: str, reverse: bool = False):
     try:
-        return load_track(ref)
+        return load_track(ref, reverse=reverse)
     except TrackError as exc:
         raise UsageError(f"track: {exc}") from None
 
 
 def cmd_race(args) -> int:
-    from .race import RaceSetupError, run_time_trial
-    from .replay import write_replay
-
     try:
         rules = RaceRules(
             laps=args.laps,
             timing_method=args.timing,
             off_track_penalty_s=args.penalty,
             time_cap_s=args.time_cap,
-            allowed_sensors=tuple(args.sensors.split(",")) if args.sensors else SENSORS,
+            allowed_sensors=tuple(args.sensors.split(",")) if args.sensors else DEFAULT_RULES.allowed_sensors,
+            off_track_limit=args.off_track_limit,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if args.replay and not Path(args.replay).resolve().parent.is_dir():
         raise UsageError(f"--replay: folder {Path(args.replay).resolve().parent} does not exist")
-    track = _load_track(args.track)
+    track = _load_track(args.track, args.reverse)
     policy = _load_policy(args)
 
     on_progress = None
@@ -101,18 +109,20 @@ def cmd_race(args) -> int:
     if args.json:
         print(json.dumps(result.to_dict()))
         return 0
-    print(f"Track        {track.name} ({track.length_m:.2f} m)")
+    print(f"Track        {track.name} ({track.length_m:.2f} m{', reversed' if track.is_reversed else ''})")
     print(f"Model        {Path(args.model).name} (sha256 {result.model_sha256[:12]})")
     if result.status == "finished":
-        print(f"Status       FINISHED  {format_time(result.official_time_s)} ({rules.timing_method})")
+        print(f"Status       FINISHED  {format_race_time(result.official_time_s)} ({rules.timing_method})")
     elif result.status == "dnf":
-        print(f"Status       DNF at the time cap: {result.laps_completed} laps + {result.progress:.1%}")
+        why = (f"over the off-track limit ({rules.off_track_limit} resets)"
+               if result.dnf_reason == "off_track_limit" else "at the time cap")
+        print(f"Status       DNF {why}: {result.laps_completed} laps + {result.progress:.1%}")
     else:
         print(f"Status       FAILED: {result.error}")
     for k, t in enumerate(result.lap_times_s, 1):
-        print(f"Lap {k:<8} {format_time(t)}")
-    print(f"Total time   {format_time(result.total_time_s)}  best lap {format_time(result.best_lap_s)}"
-          f"  average {format_time(result.avg_lap_s)}")
+        print(f"Lap {k:<8} {format_race_time(t)}")
+    print(f"Total time   {format_race_time(result.total_time_s)}  best lap {format_race_time(result.best_lap_s)}"
+          f"  average {format_race_time(result.avg_lap_s)}")
     print(f"Off track    {result.off_track_count}  wrong way {result.wrong_way_count}"
           f"  penalties {result.penalty_s:.3f} s")
     print(f"Steps        {result.steps}  trajectory sha256 {result.trajectory_sha256}")
@@ -124,8 +134,6 @@ def cmd_race(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .policy import ModelError, check_model
-
     try:
         onnx_bytes, meta = _read_model(args.model, args.metadata)
     except UsageError as exc:
@@ -133,7 +141,8 @@ def cmd_check(args) -> int:
             print(json.dumps({"ok": False, "field": "files", "error": str(exc)}))
         raise
     try:
-        info = check_model(onnx_bytes, meta)
+        info = check_model(onnx_bytes, meta, max_model_bytes=args.max_model_bytes,
+                           max_metadata_bytes=args.max_metadata_bytes)
     except ModelError as exc:
         if args.json:
             print(json.dumps({"ok": False, "field": exc.field, "error": exc.message}))
@@ -149,8 +158,6 @@ def cmd_check(args) -> int:
 
 
 def cmd_tracks(args) -> int:
-    from .catalog import list_tracks, load_track
-
     rows = []
     for info in list_tracks():
         t = load_track(info.slug)
@@ -170,22 +177,15 @@ def cmd_tracks(args) -> int:
 
 
 def cmd_drivers(args) -> int:
-    from .drivers import write_drivers
-
     for folder in write_drivers(args.out):
         print(folder)
     return 0
 
 
 def cmd_camera(args) -> int:
-    from PIL import Image
-
-    from .params import SimParams
-    from .race import build_sensors, start_state
-
     if not 0.0 <= args.at < 1.0:
         raise UsageError("--at is a fraction of the lap: 0 <= AT < 1")
-    track = _load_track(args.track)
+    track = _load_track(args.track, args.reverse)
     params = SimParams()
     camera = build_sensors(track, params, ("FRONT_FACING_CAMERA",))["FRONT_FACING_CAMERA"]
     car = start_state(track, args.at * track.length_m)
@@ -198,8 +198,6 @@ def cmd_camera(args) -> int:
         raise UsageError(f"--out: cannot write {args.out} ({exc})") from None
     print(args.out)
     if args.map:
-        from .render import render_map
-
         map_path = args.map if args.map != "auto" else str(Path(args.out).with_name(Path(args.out).stem + "-map.png"))
         render_map(track, size_px=800, car=car).save(map_path)
         print(map_path)
@@ -207,8 +205,6 @@ def cmd_camera(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import run_bench
-
     report = run_bench(quick=args.quick, log=lambda m: print(m, file=sys.stderr, flush=True))
     if args.json:
         print(json.dumps(report, indent=2))
@@ -222,6 +218,15 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def _size_caps(p: argparse.ArgumentParser) -> None:
+    """The league passes its own caps; a competitor's check uses the defaults."""
+    p.add_argument("--max-model-bytes", type=int, default=DEFAULT_MAX_MODEL_BYTES, metavar="N",
+                   help=f"refuse a model file larger than this (default {format_size(DEFAULT_MAX_MODEL_BYTES)})")
+    p.add_argument("--max-metadata-bytes", type=int, default=DEFAULT_MAX_METADATA_BYTES, metavar="N",
+                   help=f"refuse a metadata file larger than this "
+                        f"(default {format_size(DEFAULT_MAX_METADATA_BYTES)})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="python -m simulator",
@@ -233,20 +238,30 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("model", help="the policy, model.onnx")
     r.add_argument("--metadata", help="model_metadata.json (default: next to the model)")
     r.add_argument("--track", required=True, help="a shipped track slug or a DeepRacer .npy file")
-    r.add_argument("--laps", type=int, default=3, help="laps to finish (default 3)")
-    r.add_argument("--timing", default="TOTAL_TIME", choices=TIMING_METHODS, help="timing method")
-    r.add_argument("--penalty", type=float, default=3.0, help="off-track penalty in seconds (default 3)")
-    r.add_argument("--time-cap", type=float, default=180.0, help="time cap in seconds (default 180)")
+    r.add_argument("--laps", type=int, default=DEFAULT_RULES.laps,
+                   help=f"laps to finish (default {DEFAULT_RULES.laps})")
+    r.add_argument("--timing", default=DEFAULT_RULES.timing_method, choices=TIMING_METHODS,
+                   help=f"timing method (default {DEFAULT_RULES.timing_method})")
+    r.add_argument("--penalty", type=float, default=DEFAULT_RULES.off_track_penalty_s,
+                   help=f"off-track penalty in seconds (default {DEFAULT_RULES.off_track_penalty_s:g})")
+    r.add_argument("--time-cap", type=float, default=DEFAULT_RULES.time_cap_s,
+                   help=f"time cap in seconds (default {DEFAULT_RULES.time_cap_s:g})")
     r.add_argument("--sensors", help="comma-separated sensors the race allows (default: all)")
+    r.add_argument("--off-track-limit", type=int, default=DEFAULT_RULES.off_track_limit, metavar="N",
+                   help="resets (off track or wrong way) allowed: one more ends the run as DNF "
+                        f"(default {DEFAULT_RULES.off_track_limit}: no limit)")
+    r.add_argument("--reverse", action="store_true", help=REVERSE_HELP)
     r.add_argument("--json", action="store_true", help="print one JSON object with the result")
     r.add_argument("--replay", metavar="OUT", help="write the replay (trajectory and events) as JSON")
     r.add_argument("--progress", action="store_true", help="JSON progress lines on stderr, one per lap")
+    _size_caps(r)
     r.set_defaults(func=cmd_race)
 
     c = sub.add_parser("check", help="validate a model package", description="Validate a model package without racing it.")
     c.add_argument("model")
     c.add_argument("--metadata", help="model_metadata.json (default: next to the model)")
     c.add_argument("--json", action="store_true")
+    _size_caps(c)
     c.set_defaults(func=cmd_check)
 
     t = sub.add_parser("tracks", help="list the shipped tracks", description="List the shipped tracks.")
@@ -259,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cam = sub.add_parser("camera", help="save what the camera sees", description="Save the front camera's view from the centre line.")
     cam.add_argument("--track", required=True, help="a shipped track slug or a .npy file")
+    cam.add_argument("--reverse", action="store_true", help=REVERSE_HELP)
     cam.add_argument("--at", type=float, default=0.0, help="fraction of the lap, 0..1 (default 0)")
     cam.add_argument("--out", required=True, help="PNG file to write")
     cam.add_argument("--scale", type=int, default=1, help="enlarge the 160x120 picture N times")

@@ -28,14 +28,10 @@ import onnx
 from onnx import TensorProto
 
 from . import layout as L
+from .metadata import DEFAULT_CONTINUOUS_SPACE
 from .onnx_build import GraphBuilder
 from .params import CameraParams, CarParams, LidarParams
 from .sensors import CENTRE_GREY, EDGE_GREY
-
-CONTINUOUS_SPACE = {
-    "steering_angle": {"low": -30.0, "high": 30.0},
-    "speed": {"low": 0.5, "high": 4.0},
-}
 
 # The LIDAR driver's discrete actions: the sharper the turn, the slower.
 LIDAR_ACTIONS = [
@@ -48,7 +44,8 @@ LIDAR_ACTIONS = [
     {"steering_angle": 30.0, "speed": 2.0},
 ]
 
-MAX_STEERING_RAD = math.radians(30.0)
+MAX_STEERING_DEG = CarParams().max_steering_deg  # a continuous steering of 1 (or -1)
+MAX_STEERING_RAD = math.radians(MAX_STEERING_DEG)
 
 
 @dataclass(frozen=True)
@@ -99,14 +96,14 @@ def _to_unit(b: GraphBuilder, value: str, low: float, high: float) -> str:
 
 
 def _steer_from_curvature(b: GraphBuilder, kappa: str, gain: float = 1.0) -> str:
-    """Steering in [-1, 1] (of 30 deg) that drives an arc of curvature `kappa` (1/m)."""
+    """Steering in [-1, 1] (of the car's full lock) that drives an arc of curvature `kappa` (1/m)."""
     angle = b.node("Atan", b.node("Mul", kappa, b.const([gain * CarParams().wheelbase_m])))
     return b.node("Clip", b.node("Mul", angle, b.const([1.0 / MAX_STEERING_RAD])),
                   b.const(-1.0), b.const(1.0))
 
 
 def _continuous_output(b: GraphBuilder, steer: str, speed_m_s: str) -> str:
-    space = CONTINUOUS_SPACE["speed"]
+    space = DEFAULT_CONTINUOUS_SPACE["speed"]
     return b.node("Concat", steer, _to_unit(b, speed_m_s, space["low"], space["high"]), axis=1)
 
 
@@ -196,7 +193,7 @@ def state_driver(
     braking = 2.0 * braking_m_s2 * np.maximum(s_mid[first:] - reaction_m, 0.0)
     v2 = b.node("Add", corner_v2, b.const(braking[None, :]))
     v = b.node("Sqrt", b.node("ReduceMin", v2, axes=[1], keepdims=1))
-    v = b.node("Clip", v, b.const(min_speed_m_s), b.const(CONTINUOUS_SPACE["speed"]["high"]))
+    v = b.node("Clip", v, b.const(min_speed_m_s), b.const(DEFAULT_CONTINUOUS_SPACE["speed"]["high"]))
     out = _continuous_output(b, steer, v)
     return b.model([("state", TensorProto.FLOAT, [1, L.STATE_SIZE])], out, "action", [1, 2])
 
@@ -258,7 +255,7 @@ def lidar_driver(
     v = b.node("Add", b.const([v_lo]), b.node("Mul", clear, b.const([v_hi - v_lo])))
     v = b.node("Sub", v, b.node("Mul", b.node("Abs", steer), b.const([turn_slowdown_m_s])))
     desired = b.node("Concat", steer, v, axis=1)  # (1, 2)
-    table = np.array([[a["steering_angle"] / 30.0, a["speed"]] for a in actions])  # (A, 2)
+    table = np.array([[a["steering_angle"] / MAX_STEERING_DEG, a["speed"]] for a in actions])  # (A, 2)
     diff = b.node("Mul", b.node("Sub", desired, b.const(table)),
                   b.const([1.0 / steering_scale, 1.0 / speed_scale_m_s]))  # (A, 2)
     scores = b.node("Neg", b.node("ReduceSum", b.node("Mul", diff, diff), _ints(b, [1]), keepdims=0))  # (A,)
@@ -326,7 +323,7 @@ def camera_driver(
     k = b.node("Div", _slice(b, sums, 0, 1), b.node("Add", _slice(b, sums, 1, 2), b.const([1e-3])))
     steer = _steer_from_curvature(b, k)
     v = b.node("Sub", b.const([top_speed_m_s]), b.node("Mul", b.node("Abs", k), b.const([slowdown_m_s_per_curvature])))
-    v = b.node("Clip", v, b.const(min_speed_m_s), b.const(CONTINUOUS_SPACE["speed"]["high"]))
+    v = b.node("Clip", v, b.const(min_speed_m_s), b.const(DEFAULT_CONTINUOUS_SPACE["speed"]["high"]))
     out = _continuous_output(b, steer, v)
     shape = [1, camera.height_px, camera.width_px, 1]
     return b.model([("camera", TensorProto.FLOAT, shape)], out, "action", [1, 2])
@@ -381,7 +378,7 @@ def house_drivers() -> list[HouseDriver]:
                 "STATE sensor, continuous actions: pure pursuit on a racing line that cuts "
                 "the apexes, braking for bends at the grip limit."
             ),
-            metadata=_metadata("STATE", CONTINUOUS_SPACE),
+            metadata=_metadata("STATE", DEFAULT_CONTINUOUS_SPACE),
             model=state_driver(),
         ),
         HouseDriver(
@@ -401,7 +398,7 @@ def house_drivers() -> list[HouseDriver]:
                 "Front camera (NHWC image), continuous actions: finds the dashed centre "
                 "line a metre ahead and follows it."
             ),
-            metadata=_metadata("FRONT_FACING_CAMERA", CONTINUOUS_SPACE),
+            metadata=_metadata("FRONT_FACING_CAMERA", DEFAULT_CONTINUOUS_SPACE),
             model=camera_driver(),
         ),
         HouseDriver(
@@ -411,7 +408,7 @@ def house_drivers() -> list[HouseDriver]:
                 "STATE sensor, a real 26-64-64-2 ReLU network whose weights are set by hand "
                 "to steer by pure pursuit (the benchmark's model)."
             ),
-            metadata=_metadata("STATE", CONTINUOUS_SPACE),
+            metadata=_metadata("STATE", DEFAULT_CONTINUOUS_SPACE),
             model=pursuit_mlp(),
         ),
         HouseDriver(
@@ -421,7 +418,7 @@ def house_drivers() -> list[HouseDriver]:
                 "STATE sensor: the pure-pursuit driver on the centre line, never asking "
                 "more than 4.5 m/s^2 of the tyres. A time to beat on your first day."
             ),
-            metadata=_metadata("STATE", CONTINUOUS_SPACE),
+            metadata=_metadata("STATE", DEFAULT_CONTINUOUS_SPACE),
             model=state_driver(apex_gain_m2=0.0, lateral_accel_m_s2=4.5),
         ),
     ]

@@ -10,7 +10,8 @@
   ranges exactly as the race maps a model's output.
 - Episodes are official time trials (`simulator.race.TimeTrial`, the same code the server
   races with): laps, off-track and wrong-way resets with their time penalty, the time cap.
-  An episode terminates when the laps are done and is truncated at the time cap (DNF).
+  An episode terminates when the laps are done (or at the race's off-track limit, a
+  DNF) and is truncated at the time cap (DNF).
 - Rewards come from a DeepRacer `reward_function(params)` if one is given; otherwise the
   reward is the progress made this step, in metres along the centre line, and a step that
   ends in a reset scores minus the off-track penalty in seconds.
@@ -24,12 +25,15 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+from PIL import ImageDraw
 
 from . import layout as L
+from .actions import ActionMap
 from .catalog import list_tracks, load_track
+from .metadata import DEFAULT_CONTINUOUS_SPACE, ModelMetadata, parse_metadata
 from .params import RaceRules, SimParams
-from .policy import ActionMap, ModelMetadata, parse_metadata
 from .race import TimeTrial, check_sensors_allowed
+from .render import CAR, MapProjection, draw_car, render_map
 from .rewards import (
     RewardFunction,
     call_reward_function,
@@ -41,7 +45,7 @@ from .track import Track
 from .vehicle import footprint_half_extent_m
 
 DEFAULT_METADATA = {
-    "action_space": {"steering_angle": {"low": -30.0, "high": 30.0}, "speed": {"low": 0.5, "high": 4.0}},
+    "action_space": DEFAULT_CONTINUOUS_SPACE,
     "sensor": ["STATE"],
     "neural_network": "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
     "training_algorithm": "clipped_ppo",
@@ -100,6 +104,7 @@ class TimeTrialEnv(gym.Env):
 
     Arguments:
         track: a shipped track slug, a path to a DeepRacer `.npy` file, or a `Track`.
+        reverse: drive that track the other way round (`Track.reversed()`).
         metadata: the model's `model_metadata.json` (a dict, a path, JSON text or a parsed
             `ModelMetadata`); default: STATE sensor, continuous steering -30..30 deg and
             speed 0.5..4 m/s.
@@ -125,9 +130,12 @@ class TimeTrialEnv(gym.Env):
         camera_layout: str = "NHWC",
         camera_dtype: str = "float32",
         render_mode: str | None = None,
+        reverse: bool = False,
     ):
         super().__init__()
         self.track = track if isinstance(track, Track) else load_track(track or default_track())
+        if reverse:
+            self.track = self.track.reversed()
         self.model_metadata = _load_metadata(metadata)
         self.rules = _load_rules(rules)
         self.params = params or SimParams()
@@ -221,7 +229,7 @@ class TimeTrialEnv(gym.Env):
         a = np.asarray(action, dtype=np.float32).reshape(-1)
         if a.shape != (2,):
             raise ValueError(f"a continuous action is (steering, speed) in [-1, 1]; got shape {a.shape}")
-        s, v = float(a[0]), float(a[1])
+        s, v = float(a[L.ACTION_STEERING]), float(a[L.ACTION_SPEED])
         if s != s or v != v:
             raise ValueError("the action contains NaN")
         return self._action_map.continuous(s, v)
@@ -278,8 +286,9 @@ class TimeTrialEnv(gym.Env):
         else:
             reward = float(step.progress_m)
         trial.observe()  # at the end too: learners bootstrap from the final observation
-        terminated = trial.status in ("finished", "failed")
-        truncated = trial.status == "dnf"
+        # The off-track limit ends the race like a crash would; the time cap cuts it short.
+        terminated = trial.status in ("finished", "failed") or trial.dnf_reason == "off_track_limit"
+        truncated = trial.status == "dnf" and not terminated
         return self._observation(), reward, terminated, truncated, self._info(step, params)
 
     def _info(self, step, params) -> dict:
@@ -309,10 +318,6 @@ class TimeTrialEnv(gym.Env):
     def render(self):
         if self.render_mode != "rgb_array" or self.trial is None:
             return None
-        from PIL import ImageDraw
-
-        from .render import CAR, MapProjection, draw_car, render_map
-
         if self._map is None:
             self._map = render_map(self.track, size_px=640)
             self._map_proj = MapProjection(self.track, self._map.width, self._map.height)

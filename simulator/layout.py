@@ -7,7 +7,7 @@ from __future__ import annotations
 
 # --- STATE sensor, input [1, 26] float32 -------------------------------------------------
 STATE_SPEED = 0
-STATE_STEERING = 1  # current steering / 30 deg, positive = left
+STATE_STEERING = 1  # current steering / CarParams.max_steering_deg (30), positive = left
 STATE_OFFSET = 2  # signed distance from the centre line, m, positive = left
 STATE_HEADING_ERROR = 3  # track direction minus car heading, rad in (-pi, pi]
 STATE_TRACK_WIDTH = 4

@@ -7,10 +7,24 @@ SIMULATOR_VERSION.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 
 TIMING_METHODS = ("TOTAL_TIME", "BEST_LAP_TIME", "AVG_LAP_TIME")
 SENSORS = ("FRONT_FACING_CAMERA", "LIDAR", "STATE")
+
+# What a race's rules may be (inclusive bounds): RaceRules refuses anything else, and the
+# league's forms and API import these rather than repeat them.
+LAPS_RANGE = (1, 100)
+OFF_TRACK_PENALTY_RANGE_S = (0, 600)
+TIME_CAP_RANGE_S = (1, 3600)
+# Resets (off track or wrong way) a run may have; 0 means no limit.
+OFF_TRACK_LIMIT_RANGE = (0, 1000)
+
+# Size caps of a model package. They do not change results: the league may set its own
+# and pass them to the checks (`max_model_bytes=...`, `--max-model-bytes`).
+DEFAULT_MAX_MODEL_BYTES = 50 * 1024 * 1024
+DEFAULT_MAX_METADATA_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,12 @@ class LidarParams:
     clipping_dist_m: float = 1.0
 
 
+def _check_between(label: str, value: float, bounds: tuple[float, float], unit: str = "") -> None:
+    lo, hi = bounds
+    if not lo <= value <= hi:  # NaN fails this too
+        raise ValueError(f"{label} must be between {lo} and {hi}{unit}, got {value}")
+
+
 @dataclass(frozen=True)
 class RaceRules:
     """The rules of one official race (per race in the league)."""
@@ -73,20 +93,22 @@ class RaceRules:
     # Falling this far behind the furthest point reached in the lap counts as driving
     # the wrong way (a reset with the off-track penalty).
     wrong_way_limit_m: float = 1.0
+    # 0: no limit. N: the (N+1)-th reset (off track or wrong way) ends the run as a DNF.
+    off_track_limit: int = 0
 
     def __post_init__(self) -> None:
         if self.timing_method not in TIMING_METHODS:
             raise ValueError(
                 f"timing method {self.timing_method!r} is not one of {', '.join(TIMING_METHODS)}"
             )
-        if not 1 <= self.laps <= 100:
-            raise ValueError(f"laps must be between 1 and 100, got {self.laps}")
-        if not 0 <= self.off_track_penalty_s <= 600:
-            raise ValueError(
-                f"off-track penalty must be between 0 and 600 s, got {self.off_track_penalty_s}"
-            )
-        if not 1 <= self.time_cap_s <= 3600:
-            raise ValueError(f"time cap must be between 1 and 3600 s, got {self.time_cap_s}")
+        _check_between("laps", self.laps, LAPS_RANGE)
+        _check_between("off-track penalty", self.off_track_penalty_s, OFF_TRACK_PENALTY_RANGE_S, " s")
+        _check_between("time cap", self.time_cap_s, TIME_CAP_RANGE_S, " s")
+        # bool is an int to Python, but True is not a number of resets.
+        if not isinstance(self.off_track_limit, numbers.Integral) or isinstance(self.off_track_limit, bool):
+            raise ValueError(f"off_track_limit must be a whole number of resets, got {self.off_track_limit!r}")
+        object.__setattr__(self, "off_track_limit", int(self.off_track_limit))  # numpy ints too
+        _check_between("off_track_limit", self.off_track_limit, OFF_TRACK_LIMIT_RANGE, " resets (0 = no limit)")
         unknown = [s for s in self.allowed_sensors if s not in SENSORS]
         if unknown:
             raise ValueError(
@@ -98,8 +120,8 @@ class RaceRules:
 class PolicyLimits:
     """What an untrusted policy may cost per step before it fails the race."""
 
-    # DeepRacer acts at 15 Hz; a policy slower than real time on average fails.
-    mean_step_budget_s: float = 1.0 / 15.0
+    # The car acts once per control period; a policy slower than real time on average fails.
+    mean_step_budget_s: float = 1.0 / CarParams.control_hz
     max_single_step_s: float = 1.0
     budget_window_steps: int = 15
 

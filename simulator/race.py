@@ -58,6 +58,10 @@ class RaceResult:
     error: str | None = None
     laps_required: int = 0
     track_length_m: float = 0.0
+    # Why a DNF ended: "time_cap" | "off_track_limit"; None unless the status is dnf.
+    dnf_reason: str | None = None
+    off_track_limit: int = 0
+    track_reversed: bool = False
     trajectory: np.ndarray = field(default_factory=lambda: np.zeros((0, L.TRAJ_SIZE)), repr=False)
     events: list[dict] = field(default_factory=list, repr=False)
 
@@ -75,7 +79,7 @@ _new_tuple = tuple.__new__  # a NamedTuple without its Python-level __new__
 def _sensor_cache(track: Track, params: SimParams) -> dict:
     # Sensors precompute tables per track; keep them on the track for repeated races.
     cache = track.__dict__.setdefault("_sensor_cache", {})
-    return cache.setdefault((params.camera, params.lidar), {})
+    return cache.setdefault((params.car, params.camera, params.lidar), {})
 
 
 def build_sensors(track: Track, params: SimParams, sensors: tuple[str, ...]) -> dict:
@@ -84,7 +88,7 @@ def build_sensors(track: Track, params: SimParams, sensors: tuple[str, ...]) -> 
     for sensor in sensors:
         if sensor not in cache:
             if sensor == "STATE":
-                cache[sensor] = StateSensor(track)
+                cache[sensor] = StateSensor(track, params.car)
             elif sensor == "LIDAR":
                 cache[sensor] = LidarSensor(track, params.lidar)
             else:
@@ -194,6 +198,7 @@ class TimeTrial:
         self.events: list[dict] = []
         self.status = "running"
         self.error: str | None = None
+        self.dnf_reason: str | None = None
 
     @property
     def done(self) -> bool:
@@ -294,6 +299,14 @@ class TimeTrial:
             self.clock_s = n_steps * self._dt + self._penalties_s
             self.car, self.proj = self._placed_at(resume)
             self._event("reset", penalty_s=rules.off_track_penalty_s)
+            # The reset over the limit is counted and penalised like the others, so the
+            # counts, penalties and clock of the result add up as always; then it ends.
+            limit = rules.off_track_limit
+            if limit and self._n_penalties > limit:
+                self._event("off_track_limit", limit=limit)
+                self.status = "dnf"
+                self.dnf_reason = "off_track_limit"
+                return _new_tuple(StepInfo, (ds, lap_done, off, wrong))
         else:
             # _record(action, 1.0), inlined.
             laps = self.laps
@@ -306,9 +319,12 @@ class TimeTrial:
                               float(laps), float(action), 1.0))
         if self.clock_s >= rules.time_cap_s:
             self.status = "dnf"
+            self.dnf_reason = "time_cap"
         return _new_tuple(StepInfo, (ds, lap_done, off, wrong))
 
     def result(self, model_sha256: str = "") -> RaceResult:
+        # Only a result needs onnxruntime (its version): the league's web process imports
+        # this module for replays and never loads onnxruntime (about 30 MB).
         import onnxruntime
 
         rules = self.rules
@@ -354,6 +370,9 @@ class TimeTrial:
             error=self.error,
             laps_required=rules.laps,
             track_length_m=round(length, 4),
+            dnf_reason=self.dnf_reason,
+            off_track_limit=rules.off_track_limit,
+            track_reversed=self.track.is_reversed,
             trajectory=traj,
             events=self.events,
         )

@@ -1,7 +1,8 @@
 """Pictures for people: top-down track maps (Pillow).
 
 The camera's grayscale world lives in `sensors.py`; this module draws in colour for
-track pages, the CLI, the Gymnasium env and videos (`video.py`).
+track pages, the CLI, the Gymnasium env and videos (`simulator.video`), and holds the
+speed palette they share.
 """
 
 from __future__ import annotations
@@ -21,6 +22,16 @@ EDGE = (245, 245, 245)
 CENTRE = (242, 196, 48)
 CAR = (230, 57, 70)
 OFF_TRACK = (255, 59, 48)
+
+# Racing lines and speed bars are coloured by speed, slow blue -> green -> yellow -> fast
+# red: (fraction of top speed, (r, g, b)) stops, interpolated linearly between them. Plain
+# JSON-serialisable data, so that the pages draw with the same palette.
+SPEED_PALETTE = (
+    (0.0, (64, 120, 255)),
+    (0.35, (52, 199, 89)),
+    (0.7, (255, 204, 0)),
+    (1.0, (255, 59, 48)),
+)
 
 EDGE_LINE_M = 0.05
 START_LINE_M = 0.08
@@ -145,3 +156,13 @@ def draw_car(draw: ImageDraw.ImageDraw, proj: MapProjection, x: float, y: float,
                     [x - c * r * 0.6 - s * r * 0.5, y - s * r * 0.6 + c * r * 0.5],
                     [x - c * r * 0.6 + s * r * 0.5, y - s * r * 0.6 - c * r * 0.5]])
     draw.polygon(proj(pts), fill=colour, outline=(0, 0, 0))
+
+
+def speed_colour(v_m_s: float, v_max_m_s: float) -> tuple[int, int, int]:
+    """The palette's colour for a speed (clipped to 0..v_max_m_s)."""
+    f = min(max(v_m_s / v_max_m_s, 0.0), 1.0)
+    for (f0, c0), (f1, c1) in zip(SPEED_PALETTE, SPEED_PALETTE[1:]):
+        if f <= f1:
+            a = (f - f0) / (f1 - f0)
+            return tuple(int(round(c0[k] + (c1[k] - c0[k]) * a)) for k in range(3))
+    return SPEED_PALETTE[-1][1]

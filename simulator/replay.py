@@ -20,12 +20,22 @@ def replay_dict(result: RaceResult, track: Track, track_ref: str = "") -> dict:
             "ref": track_ref or track.name,
             "length_m": round(track.length_m, 4),
             "waypoints": len(track.center),
+            # The track file is stored once, forwards: whoever draws this replay from it
+            # turns it round first (`track_as_raced`).
+            "reversed": track.is_reversed,
         },
         "result": result.to_dict(),
         "columns": list(L.TRAJ_COLUMNS),
         "trajectory": [[round(v, 6) for v in row] for row in result.trajectory.tolist()],
         "events": result.events,
     }
+
+
+def track_as_raced(replay: dict, track: Track) -> Track:
+    """`track` (as loaded from its file, or already turned round) in the direction the
+    replay's race drove it. Replays without the `reversed` key ran the file's order."""
+    reversed_ = bool((replay.get("track") or {}).get("reversed", False))
+    return track.reversed() if reversed_ != track.is_reversed else track
 
 
 def write_replay(path: str | Path, result: RaceResult, track: Track, track_ref: str = "") -> None:

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from . import layout as L
-from .params import CameraParams, LidarParams
+from .params import CameraParams, CarParams, LidarParams
 from .track import Projection, Track
 from .vehicle import CarState
 
@@ -46,8 +46,9 @@ CENTRE_DASH_M = 0.15
 class StateSensor:
     """The 26-value STATE vector (see `layout.py` and the design's table)."""
 
-    def __init__(self, track: Track):
+    def __init__(self, track: Track, car: CarParams = CarParams()):
         self.track = track
+        self.car = car
         dense = track.dense_centre()
         m = len(dense)
         self._m = m
@@ -71,6 +72,7 @@ class StateSensor:
     def writer(self, out: np.ndarray) -> Callable[[CarState, Projection], None]:
         """A function (car, proj) that writes the vector into `out`, for every step of a race."""
         length = self.track.length_m
+        max_steering = self.car.max_steering_deg
         per_m = self._per_m
         m = self._m
         ahead = self._ahead_rows
@@ -99,7 +101,7 @@ class StateSensor:
             pack6(
                 vec_bytes, 0,
                 speed,
-                steering / 30.0,
+                steering / max_steering,
                 offset,
                 err - pi,
                 left_half_width + right_half_width,
@@ -401,10 +403,10 @@ class CameraSensor:
         # `_free_m` of the track's bounding box; beyond that indices are clipped.
         self._free_m = 1.5
         margin = reach_m + self._free_m + 0.1
-        self._texture, (ox, oy) = render_track_texture(track, texel, margin_m=margin)
-        self._tex_flat = self._texture.ravel()
-        self._tex_w = self._texture.shape[1]
-        self._tex_h = self._texture.shape[0]
+        texture, (ox, oy) = render_track_texture(track, texel, margin_m=margin)
+        self._tex_flat = texture.ravel()
+        self._tex_w = texture.shape[1]
+        self._tex_h = texture.shape[0]
         self._ox = ox
         self._oy = oy
         self._texel = texel
@@ -421,10 +423,6 @@ class CameraSensor:
         self._tmp = np.empty(n, dtype=np.float32)
         self._ix = np.empty(n, dtype=np.intp)
         self._iy = np.empty(n, dtype=np.intp)
-
-    @property
-    def texture(self) -> np.ndarray:
-        return self._texture
 
     def ground_points_m(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(flat pixel indices, metres forward, metres left) of the pixels that see the track."""

@@ -24,7 +24,12 @@ How our replay maps onto it (DeepRacer logs an evaluation one lap per episode):
   `off_track` (`reversed` for driving the wrong way) and the penalty in
   `pause_duration`; the clock of the next row includes the penalty. The episode goes
   on, as in an evaluation with an off-track penalty.
-- The last row of an unfinished run is `done` with `time_up`.
+- The last row of an unfinished run is `done` with `time_up`; a run ended by the
+  off-track limit ends on its last excursion, `done` with `off_track` (or `reversed`).
+- A race on a reversed track (the replay's `track.reversed`) is traced on the reversed
+  track: `closest_waypoint` counts in driving order, 0 on the start line then down the
+  file's rows (the index into the file read backwards, `[::-1]`, when the file repeats
+  its first row as the last, as DeepRacer's do).
 - `reward` is 0.0: official races have no reward function.
 """
 
@@ -39,6 +44,8 @@ from typing import Iterator, TextIO
 import numpy as np
 
 from . import layout as L
+from .race import start_state
+from .replay import track_as_raced
 from .track import Track
 
 SIMTRACE_HEADER = (
@@ -97,7 +104,9 @@ def off_track_rows(replay: dict, on_track: np.ndarray | None = None) -> dict[int
 
 
 def simtrace_rows(replay: dict, track: Track) -> Iterator[list]:
-    """The CSV rows (without the header) of a replay, as lists of values."""
+    """The CSV rows (without the header) of a replay, as lists of values. `track` may be
+    the file's own direction: a replay of a reversed race turns it round."""
+    track = track_as_raced(replay, track)
     col = _columns(replay)
     traj = np.asarray(replay.get("trajectory") or [], dtype=np.float64).reshape(-1, len(col) or L.TRAJ_SIZE)
     result = replay.get("result") or {}
@@ -126,8 +135,6 @@ def simtrace_rows(replay: dict, track: Track) -> Iterator[list]:
     if n == 0:
         return
     # The start: waypoint 0's centre point, facing along the track, at rest.
-    from .race import start_state
-
     start = start_state(track, 0.0)
     episode = 0
     steps = 1

@@ -4,6 +4,8 @@ A file is `[center_x, center_y, inner_x, inner_y, outer_x, outer_y]` per row, in
 order. "Inner" is the infield for the file's own orientation, so which border is on the
 car's left depends on whether the loop runs clockwise; we sort that out once here and
 everything downstream speaks of left and right borders.
+
+A race may run a track the other way round (`Track.reversed()`): see `reverse_waypoints`.
 """
 
 from __future__ import annotations
@@ -49,12 +51,30 @@ def wrap_angle(a: float) -> float:
     return a - _PI
 
 
-class Track:
-    """A closed track. Arrays are float64; the loop is not closed by a repeated row."""
+def reverse_waypoints(waypoints: np.ndarray) -> np.ndarray:
+    """The same loop driven the other way round: rows 0, N-1, N-2, ..., 1.
 
-    def __init__(self, waypoints: np.ndarray, name: str = ""):
+    Row 0 stays first, so the start line stays where it is (on the file's waypoint 0)
+    and the car leaves it in the opposite direction. Each row is kept whole: the inner
+    border is still the infield, which is now on the car's other side. Only rows move,
+    so reversing twice gives back the same array, bit for bit.
+    """
+    return np.roll(waypoints[::-1], 1, axis=0)
+
+
+class Track:
+    """A closed track. Arrays are float64; the loop is not closed by a repeated row.
+
+    `is_reversed` says whether this is a track file driven against its own order.
+    `inner_is_left` is worked out from the geometry unless given (`reversed()` gives it).
+    """
+
+    def __init__(self, waypoints: np.ndarray, name: str = "", *, is_reversed: bool = False,
+                 inner_is_left: bool | None = None):
         self.name = name
         self.waypoints = waypoints
+        self.is_reversed = is_reversed
+        self._other_way: Track | None = None
         center = waypoints[:, 0:2].copy()
         inner = waypoints[:, 2:4]
         outer = waypoints[:, 4:6]
@@ -69,7 +89,8 @@ class Track:
         cross_inner = tangent[:, 0] * (inner[:, 1] - center[:, 1]) - tangent[:, 1] * (
             inner[:, 0] - center[:, 0]
         )
-        inner_is_left = float(np.sum(np.sign(cross_inner))) >= 0.0
+        if inner_is_left is None:
+            inner_is_left = float(np.sum(np.sign(cross_inner))) >= 0.0
         self.left = (inner if inner_is_left else outer).copy()
         self.right = (outer if inner_is_left else inner).copy()
         self.center = center
@@ -114,6 +135,20 @@ class Track:
         ]
         self._dense = None
 
+    def reversed(self) -> Track:
+        """This track driven the other way round (see `reverse_waypoints`).
+
+        Left and right swap exactly (decided from this track, not re-guessed from the
+        geometry), so `clockwise` flips. Made once per track and kept, with the way
+        back: the reversed track's sensor tables are built once, like the forward one's.
+        """
+        if self._other_way is None:
+            other = Track(reverse_waypoints(self.waypoints), name=self.name, is_reversed=not self.is_reversed,
+                          inner_is_left=self.clockwise)
+            other._other_way = self
+            self._other_way = other
+        return self._other_way
+
     # -- projection ------------------------------------------------------------------------
 
     def closest_segment(self, x: float, y: float, hint: int | None = None) -> tuple[int, float]:
@@ -145,10 +180,6 @@ class Track:
             i, t = self._closest_global(x, y)
             return self._project(x, y, i, t)
         return self._project(x, y, hint)
-
-    def projection_at(self, i: int, t: float, x: float, y: float) -> Projection:
-        """Projection of (x, y) described by position t along segment i."""
-        return self._project(x, y, i, t)
 
     def _project(self, x: float, y: float, i: int, t: float | None = None) -> Projection:
         """Projection at position t along segment i, or without t, on the closest segment

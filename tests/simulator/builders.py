@@ -1,4 +1,5 @@
-"""Builders for simulator tests: small tracks made with numpy and ONNX models made with
+"""The simulator-level test data, one place for every test suite: small tracks made with
+numpy (and broken track files), model_metadata.json dicts, and ONNX models written with
 `simulator.onnx_build.GraphBuilder` (scripted controllers and deliberately broken files).
 
 Everything here is deterministic and cheap: no training, only seeded random bytes.
@@ -6,7 +7,11 @@ Everything here is deterministic and cheap: no training, only seeded random byte
 
 from __future__ import annotations
 
+import io
 import math
+import os
+import struct
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -75,6 +80,13 @@ def stadium(
 
 def stadium_length(straight_m: float = 4.0, radius_m: float = 1.5) -> float:
     return 2.0 * straight_m + 2.0 * math.pi * radius_m
+
+
+def npy_bytes(arr: np.ndarray) -> bytes:
+    """The array as the bytes of a DeepRacer .npy track file."""
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=False)
+    return buf.getvalue()
 
 
 def polygon_length(arr: np.ndarray) -> float:
@@ -261,6 +273,14 @@ def multi_input_model(names=("state", "LIDAR"), values=(0.0, 0.5)) -> bytes:
     return to_bytes(b.model(inputs, out, "action", [1, len(values)]))
 
 
+def padded_model(min_bytes: int) -> bytes:
+    """A valid STATE model (constant output) of at least `min_bytes`: an unused weight."""
+    b = GraphBuilder()
+    b.const(np.zeros(min_bytes // 4 + 1, dtype=np.float32))
+    out = b.node("Add", b.const(np.zeros((1, 2))), _zero_of_input(b, "state", TensorProto.FLOAT))
+    return to_bytes(b.model([("state", TensorProto.FLOAT, [1, L.STATE_SIZE])], out, "action", [1, 2]))
+
+
 def camera_mean_model(layout: str = "NHWC", input_type=TensorProto.FLOAT) -> bytes:
     """Steering output = mean pixel value (scaled to [0, 1] for uint8 input), speed low."""
     b = GraphBuilder()
@@ -273,7 +293,14 @@ def camera_mean_model(layout: str = "NHWC", input_type=TensorProto.FLOAT) -> byt
     return to_bytes(b.model([("camera", input_type, shape)], out, "action", [1, 2]))
 
 
-def _raw_model(nodes, inputs, outputs, initializers=(), opsets=(("", OPSET),)) -> onnx.ModelProto:
+# --- broken and hostile models ---------------------------------------------------------------
+
+
+def _raw_model(nodes, inputs=None, outputs=None, initializers=(), opsets=(("", OPSET),)) -> onnx.ModelProto:
+    """A graph as written, without onnx.checker; by default input `state` [1, 26] and
+    output `action` [1, 2]."""
+    inputs = inputs or [helper.make_tensor_value_info("state", TensorProto.FLOAT, [1, L.STATE_SIZE])]
+    outputs = outputs or [helper.make_tensor_value_info("action", TensorProto.FLOAT, [1, 2])]
     graph = helper.make_graph(nodes, "policy", inputs, outputs, list(initializers))
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid(d, v) for d, v in opsets])
     model.ir_version = 8
@@ -282,41 +309,25 @@ def _raw_model(nodes, inputs, outputs, initializers=(), opsets=(("", OPSET),)) -
 
 def custom_domain_model() -> bytes:
     node = helper.make_node("FastDrive", ["state"], ["action"], domain="com.example.racing")
-    model = _raw_model(
-        [node],
-        [helper.make_tensor_value_info("state", TensorProto.FLOAT, [1, L.STATE_SIZE])],
-        [helper.make_tensor_value_info("action", TensorProto.FLOAT, [1, 2])],
-        opsets=(("", OPSET), ("com.example.racing", 1)),
-    )
-    return to_bytes(model)
+    return to_bytes(_raw_model([node], opsets=(("", OPSET), ("com.example.racing", 1))))
 
 
-def external_data_model() -> bytes:
-    """A weight tensor whose data lives in a file next to the model (never allowed)."""
-    w = numpy_helper.from_array(np.zeros((L.STATE_SIZE, 2), dtype=np.float32), "w")
-    w.ClearField("raw_data")
-    w.data_location = TensorProto.EXTERNAL
-    for key, value in (("location", "../../etc/weights.bin"), ("offset", "0"), ("length", "208")):
-        entry = w.external_data.add()
-        entry.key = key
-        entry.value = value
-    model = _raw_model(
-        [helper.make_node("MatMul", ["state", "w"], ["action"])],
-        [helper.make_tensor_value_info("state", TensorProto.FLOAT, [1, L.STATE_SIZE])],
-        [helper.make_tensor_value_info("action", TensorProto.FLOAT, [1, 2])],
-        initializers=[w],
-    )
-    return to_bytes(model)
-
-
-def _external(tensor: onnx.TensorProto, location: str = "secret.bin") -> onnx.TensorProto:
+def _external(tensor: onnx.TensorProto, location: str = "secret.bin", length: int = 8) -> onnx.TensorProto:
+    """The tensor with its data moved to a file (a reference onnxruntime would follow)."""
     tensor.ClearField("raw_data")
     tensor.data_location = TensorProto.EXTERNAL
-    for key, value in (("location", location), ("offset", "0"), ("length", "8")):
+    for key, value in (("location", location), ("offset", "0"), ("length", str(length))):
         entry = tensor.external_data.add()
         entry.key = key
         entry.value = value
     return tensor
+
+
+def external_data_model() -> bytes:
+    """A weight tensor whose data lives in a file next to the model (never allowed)."""
+    w = _external(numpy_helper.from_array(np.zeros((L.STATE_SIZE, 2), dtype=np.float32), "w"),
+                  "../../etc/weights.bin", 208)
+    return to_bytes(_raw_model([helper.make_node("MatMul", ["state", "w"], ["action"])], initializers=[w]))
 
 
 def sparse_external_data_model() -> bytes:
@@ -324,11 +335,7 @@ def sparse_external_data_model() -> bytes:
     values = _external(numpy_helper.from_array(np.zeros(2, dtype=np.float32), "w_values"))
     indices = numpy_helper.from_array(np.array([0, 1], dtype=np.int64), "w_indices")
     sparse = helper.make_sparse_tensor(values, indices, [L.STATE_SIZE, 2])
-    model = _raw_model(
-        [helper.make_node("MatMul", ["state", "w_values"], ["action"])],
-        [helper.make_tensor_value_info("state", TensorProto.FLOAT, [1, L.STATE_SIZE])],
-        [helper.make_tensor_value_info("action", TensorProto.FLOAT, [1, 2])],
-    )
+    model = _raw_model([helper.make_node("MatMul", ["state", "w_values"], ["action"])])
     model.graph.sparse_initializer.append(sparse)
     return to_bytes(model)
 
@@ -336,13 +343,8 @@ def sparse_external_data_model() -> bytes:
 def constant_external_data_model() -> bytes:
     """External data hidden in a Constant node's tensor attribute."""
     w = _external(numpy_helper.from_array(np.zeros((L.STATE_SIZE, 2), dtype=np.float32), "w"))
-    model = _raw_model(
-        [helper.make_node("Constant", [], ["w"], value=w),
-         helper.make_node("MatMul", ["state", "w"], ["action"])],
-        [helper.make_tensor_value_info("state", TensorProto.FLOAT, [1, L.STATE_SIZE])],
-        [helper.make_tensor_value_info("action", TensorProto.FLOAT, [1, 2])],
-    )
-    return to_bytes(model)
+    return to_bytes(_raw_model([helper.make_node("Constant", [], ["w"], value=w),
+                                helper.make_node("MatMul", ["state", "w"], ["action"])]))
 
 
 def string_output_model() -> bytes:
@@ -374,40 +376,25 @@ def crashing_model() -> bytes:
 
 def checker_error_model() -> bytes:
     """A node reads a tensor nothing defines: onnx.checker refuses it."""
-    model = _raw_model(
-        [helper.make_node("Add", ["state", "nowhere"], ["action"])],
-        [helper.make_tensor_value_info("state", TensorProto.FLOAT, [1, 26])],
-        [helper.make_tensor_value_info("action", TensorProto.FLOAT, [1, 2])],
-    )
-    return model.SerializeToString()
+    return to_bytes(_raw_model([helper.make_node("Add", ["state", "nowhere"], ["action"])]))
 
 
 def type_error_model() -> bytes:
     """Passes onnx.checker (no type inference) but onnxruntime refuses to load it."""
     b = GraphBuilder()
     out = b.node("Add", "state", b.const(np.zeros((1, 26)), np.int64))
-    model = _raw_model(
-        b.nodes + [helper.make_node("Identity", [out], ["action"])],
-        [helper.make_tensor_value_info("state", TensorProto.FLOAT, [1, 26])],
-        [helper.make_tensor_value_info("action", TensorProto.FLOAT, [1, 2])],
-        initializers=b.initializers,
-    )
-    return model.SerializeToString()
+    return to_bytes(_raw_model(b.nodes + [helper.make_node("Identity", [out], ["action"])],
+                               initializers=b.initializers))
 
 
 def no_graph_model() -> bytes:
     """A valid ModelProto with an empty graph."""
-    return helper.make_model(helper.make_graph([], "empty", [], [])).SerializeToString()
+    return to_bytes(helper.make_model(helper.make_graph([], "empty", [], [])))
 
 
 def custom_node_without_opset() -> bytes:
     """A node in a custom domain that the model does not even import."""
-    model = _raw_model(
-        [helper.make_node("FastDrive", ["state"], ["action"], domain="com.example.racing")],
-        [helper.make_tensor_value_info("state", TensorProto.FLOAT, [1, 26])],
-        [helper.make_tensor_value_info("action", TensorProto.FLOAT, [1, 2])],
-    )
-    return model.SerializeToString()
+    return to_bytes(_raw_model([helper.make_node("FastDrive", ["state"], ["action"], domain="com.example.racing")]))
 
 
 # --- invalid track files --------------------------------------------------------------------
@@ -420,14 +407,10 @@ class Unpickled:
         self.marker = marker
 
     def __reduce__(self):
-        import os
-
         return (os.mkdir, (self.marker,))
 
 
-def pickle_marker(path) -> "Path":
-    from pathlib import Path
-
+def pickle_marker(path) -> Path:
     return Path(str(path) + ".unpickled")
 
 
@@ -436,24 +419,16 @@ def _save(path, arr, **kwargs):
         np.save(fh, arr, **kwargs)
 
 
-def _with_row(fn):
+def _edited(row: int, cols: slice | int, value=None):
+    """A writer of the stadium with waypoint `row` changed: `cols` set to `value`, or
+    without a value the inner border moved onto the centre line (zero width)."""
+
     def write(path):
         arr = stadium(repeat_first=False)
-        fn(arr)
+        arr[row, cols] = arr[row, 0:2] if value is None else value
         _save(path, arr)
 
     return write
-
-
-def _zero_width(arr):
-    arr[3, 2:4] = arr[3, 0:2]  # inner border on the centre line at waypoint 3
-
-
-def _set(row, col, value):
-    def fn(arr):
-        arr[row, col] = value
-
-    return fn
 
 
 # name -> (writer(path), a phrase the one-line reason must contain)
@@ -461,21 +436,21 @@ INVALID_TRACKS = {
     "shape-4-columns": (lambda p: _save(p, stadium()[:, :4]), "expected (N, 6)"),
     "shape-1d": (lambda p: _save(p, stadium().ravel()), "expected (N, 6)"),
     "shape-3d": (lambda p: _save(p, stadium()[:, :, None]), "expected (N, 6)"),
-    "nan": (_with_row(_set(7, 4, float("nan"))), "NaN or infinite values at waypoint 7"),
-    "infinite": (_with_row(_set(2, 1, float("inf"))), "NaN or infinite values at waypoint 2"),
+    "nan": (_edited(7, 4, float("nan")), "NaN or infinite values at waypoint 7"),
+    "infinite": (_edited(2, 1, float("inf")), "NaN or infinite values at waypoint 2"),
     "too-few-points": (lambda p: _save(p, stadium(spacing_m=10.0, repeat_first=False)[:4]), "4 distinct waypoints"),
     "one-point-repeated": (lambda p: _save(p, np.tile(stadium()[:1], (20, 1))), "1 distinct waypoints"),
     "empty-array": (lambda p: _save(p, np.zeros((0, 6))), "no waypoints"),
     "text-file": (lambda p: open(p, "w").write("0,0,1,1,2,2\n1,1,2,2,3,3\n"), "not a numpy .npy file"),
     "garbage": (lambda p: open(p, "wb").write(np.random.default_rng(1).bytes(4000)), "not a numpy .npy file"),
     "empty-file": (lambda p: open(p, "wb").close(), "not a numpy .npy file"),
-    "truncated": (lambda p: open(p, "wb").write(_npy_bytes(stadium())[:300]), "not a readable .npy array"),
+    "truncated": (lambda p: open(p, "wb").write(npy_bytes(stadium())[:300]), "not a readable .npy array"),
     "pickled-objects": (
         lambda p: _save(p, np.array([Unpickled(str(pickle_marker(p))), 1], dtype=object), allow_pickle=True),
         "pickled Python objects",
     ),
     "strings": (lambda p: _save(p, stadium().astype(str)), "expected numbers"),
-    "zero-width": (_with_row(_zero_width), "zero width at waypoint 3"),
+    "zero-width": (_edited(3, slice(2, 4)), "zero width at waypoint 3"),
     "npz-archive": (lambda p: np.savez(open(p, "wb"), waypoints=stadium()), "a .npz archive"),
     "kilometres-not-metres": (lambda p: _save(p, stadium() * 1e8), "exceed"),
     "corrupt-header": (lambda p: open(p, "wb").write(_npy_header("{'descr': '<f8', 'shape': ((((\n")),
@@ -488,15 +463,5 @@ INVALID_TRACKS = {
 
 def _npy_header(text: str) -> bytes:
     """A .npy version 1.0 preamble with this header text (whatever it says)."""
-    import struct
-
     raw = text.encode("latin1")
     return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(raw)) + raw
-
-
-def _npy_bytes(arr) -> bytes:
-    import io
-
-    buf = io.BytesIO()
-    np.save(buf, arr)
-    return buf.getvalue()

@@ -12,8 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from simulator.catalog import list_tracks, load_track
+from simulator.cli import main
+from simulator.drivers import state_driver
+from simulator.metadata import ModelError
+from simulator.params import RaceRules
 from simulator.policy import load_policy
-from simulator.track import track_from_array
+from simulator.race import run_time_trial
+from simulator.replay import replay_dict
+from simulator.track import Track, track_from_array
 
 from . import builders as B
 
@@ -58,6 +65,12 @@ def far_track():
     return track_from_array(B.stadium(offset=(1e5, 1e5)), name="far")
 
 
+@pytest.fixture(scope="session")
+def oval():
+    """The shipped beginner track."""
+    return load_track("oval-loop")
+
+
 @pytest.fixture
 def track_file(tmp_path):
     """Write a waypoint array as a DeepRacer .npy file; returns its path."""
@@ -78,8 +91,6 @@ def stadium_file(track_file, stadium_array) -> Path:
 @pytest.fixture(scope="session")
 def shipped_track_ref(tmp_path_factory) -> str:
     """A shipped track slug if any is shipped, else the path of a stadium of our own."""
-    from simulator.catalog import list_tracks
-
     tracks = list_tracks()
     if tracks:
         return min(tracks, key=lambda t: t.path.stat().st_size).slug
@@ -122,14 +133,42 @@ def model_package(tmp_path):
     return write
 
 
+@pytest.fixture(scope="session")
+def race_replay():
+    """race_replay(track, rules, lateral_accel_m_s2=5.2): the replay (through JSON, as
+    stored) of the STATE house driver's race; a high lateral acceleration leaves the track."""
+
+    def race(track: Track, rules: RaceRules, lateral_accel_m_s2: float = 5.2) -> dict:
+        model = state_driver(lateral_accel_m_s2=lateral_accel_m_s2).SerializeToString()
+        result = run_time_trial(load_policy(model, B.continuous_metadata()), track, rules)
+        return json.loads(json.dumps(replay_dict(result, track, track.name)))
+
+    return race
+
+
+@pytest.fixture
+def refused():
+    """refused(call, field, phrase): the call raises ModelError for `field` with a one-line
+    message containing `phrase`; returns the message."""
+
+    def check(call, field: str, phrase: str) -> str:
+        with pytest.raises(ModelError) as err:
+            call()
+        message = str(err.value)
+        assert err.value.field == field, message
+        assert phrase in message, message
+        assert "\n" not in message
+        return message
+
+    return check
+
+
 # --- the command line -----------------------------------------------------------------------
 
 
 @pytest.fixture
 def cli(capsys):
     """Run `python -m simulator ARGS` in-process; returns (exit status, stdout, stderr)."""
-    from simulator.cli import main
-
     def run(*args: str):
         try:
             code = main([str(a) for a in args])

@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from simulator.catalog import list_tracks
+from simulator.formatting import format_race_time
+from simulator.params import RaceRules
 from simulator.policy import check_model
 from simulator.replay import read_replay
 
@@ -46,6 +49,8 @@ def test_race_summary(cli, pursuit_pkg, stadium_file):
     assert "Lap 1" in out and "Lap 2" in out
     assert "Off track    0" in out
     assert "trajectory sha256 " in out and "onnxruntime" in out
+    result = json.loads(cli("race", model, "--metadata", meta, "--track", stadium_file, "--laps", "2", "--json")[1])
+    assert f"Total time   {format_race_time(result['total_time_s'])}  best lap" in out  # the league's format
 
 
 def test_race_json_has_every_result_key(cli, pursuit_pkg, stadium_file):
@@ -125,6 +130,26 @@ def test_race_on_a_shipped_track_by_slug(cli, pursuit_pkg, shipped_track_ref):
     assert json.loads(out)["status"] == "finished"
 
 
+def test_off_track_limit_and_reverse_from_the_command_line(cli, model_package, stadium_file, tmp_path):
+    model, meta = model_package(B.constant_model([0.0, B.unit(1.5, 0.5, 4.0)]))  # drives straight on
+    replay = tmp_path / "replay.json"
+    race = ["race", model, "--metadata", meta, "--track", stadium_file, "--laps", "1"]
+    code, out, err = cli(*race, "--off-track-limit", "2", "--reverse", "--json", "--replay", replay)
+    assert code == 0, err
+    r = json.loads(out)
+    assert r["status"] == "dnf" and r["dnf_reason"] == "off_track_limit" and r["off_track_count"] == 3
+    assert r["off_track_limit"] == 2 and r["track_reversed"] is True
+    data = read_replay(replay)
+    assert data["track"]["reversed"] is True and data["result"] == r
+    assert data["events"][-1]["type"] == "off_track_limit"
+    code, out, _ = cli(*race, "--off-track-limit", "2", "--reverse")
+    assert code == 0 and "DNF over the off-track limit (2 resets): 0 laps" in out and "m, reversed)" in out
+    code, out, _ = cli(*race, "--json")
+    forward = json.loads(out)
+    assert forward["track_reversed"] is False and forward["dnf_reason"] is None
+    assert forward["trajectory_sha256"] != r["trajectory_sha256"]
+
+
 # --- exit status 2: one line on stderr --------------------------------------------------------
 
 
@@ -135,6 +160,8 @@ BAD_ARGUMENTS = {
     "negative-penalty": (["--penalty", "-1"], "off-track penalty must be between 0 and 600"),
     "nan-penalty": (["--penalty", "nan"], "off-track penalty"),
     "time-cap-zero": (["--time-cap", "0"], "time cap must be between 1 and 3600"),
+    "off-track-limit-negative": (["--off-track-limit", "-1"], "off_track_limit must be between 0 and 1000"),
+    "off-track-limit-not-a-number": (["--off-track-limit", "1.5"], "invalid int value"),
     "unknown-sensor": (["--sensors", "STATE,RADAR"], "unknown sensor(s) RADAR"),
     "sensor-not-allowed": (["--sensors", "LIDAR"], "does not allow the STATE sensor"),
     "unknown-option": (["--turbo"], "unrecognized arguments: --turbo"),
@@ -286,9 +313,31 @@ def test_check_refuses_a_bad_model(cli, model_package, make, meta, field, phrase
     assert code == 2 and refusal["ok"] is False and refusal["field"] == field and phrase in refusal["error"]
 
 
-def test_tracks_lists_the_shipped_tracks(cli):
-    from simulator.catalog import list_tracks
+def test_race_defaults_are_the_rules_defaults(cli, pursuit_pkg, stadium_file):
+    model, meta = pursuit_pkg
+    code, out, _ = cli("race", model, "--metadata", meta, "--track", stadium_file, "--json")
+    r = json.loads(out)
+    rules = RaceRules()
+    assert code == 0 and r["laps_required"] == rules.laps and r["timing_method"] == rules.timing_method
+    assert r["off_track_limit"] == rules.off_track_limit and r["track_reversed"] is False
+    code, out, _ = cli("race", "--help")
+    assert f"(default {rules.laps})" in out and f"(default {rules.time_cap_s:g})" in out
 
+
+@pytest.mark.parametrize("command", ["check", "race"])
+def test_the_size_caps_are_the_callers(cli, pursuit_pkg, stadium_file, command):
+    model, meta = pursuit_pkg
+    track = ["--track", stadium_file] if command == "race" else []
+    size = model.stat().st_size
+    code, _, err = cli(command, model, "--metadata", meta, *track, "--max-model-bytes", size - 1)
+    assert code == 2 and "larger than the" in one_line_error(err) and "onnx" in err
+    code, _, err = cli(command, model, "--metadata", meta, *track, "--max-metadata-bytes", 10)
+    assert code == 2 and "model_metadata.json is larger than the 10 bytes limit" in one_line_error(err)
+    code, _, err = cli(command, model, "--metadata", meta, *track, "--max-model-bytes", size, "--json")
+    assert code == 0, err
+
+
+def test_tracks_lists_the_shipped_tracks(cli):
     code, out, _ = cli("tracks", "--json")
     rows = json.loads(out)
     assert code == 0
@@ -323,6 +372,17 @@ def test_camera_writes_the_picture_and_the_map(cli, stadium_file, tmp_path):
         assert img.size == (160, 120) and img.mode == "L"
     with Image.open(map_path) as img:
         assert img.mode == "RGB" and img.size[0] > 0
+
+
+def test_camera_on_the_reversed_track_looks_the_other_way(cli, stadium_file, tmp_path):
+    pictures = []
+    for extra in ([], ["--reverse"], ["--reverse"]):
+        out = tmp_path / f"view{len(pictures)}.png"
+        code, _, err = cli("camera", "--track", stadium_file, "--out", out, "--at", "0.1", *extra)
+        assert code == 0, err
+        with Image.open(out) as img:
+            pictures.append(img.tobytes())
+    assert pictures[1] == pictures[2] and pictures[0] != pictures[1]
 
 
 def test_camera_scale_position_and_map_path(cli, stadium_file, tmp_path):

@@ -23,8 +23,9 @@ from simulator.drivers import (
     state_driver,
     write_drivers,
 )
+from simulator.metadata import parse_metadata
 from simulator.params import CameraParams, RaceRules, SimParams
-from simulator.policy import check_model, load_policy, parse_metadata
+from simulator.policy import check_model, load_policy
 from simulator.race import make_observer, run_time_trial
 from simulator.sensors import CameraSensor
 from simulator.vehicle import CarState

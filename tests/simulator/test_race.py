@@ -22,7 +22,7 @@ from simulator.onnx_build import camera_cnn, mlp
 from simulator.params import PolicyLimits, RaceRules
 from simulator.policy import load_policy
 from simulator.race import RaceSetupError, run_time_trial
-from simulator.track import track_from_array
+from simulator.track import load_track_file, track_from_array
 
 from . import builders as B
 
@@ -470,8 +470,6 @@ def lap_race(make_policy, track, laps=1):
 
 
 def test_first_row_repeated_or_not_races_identically(make_policy, track_file):
-    from simulator.track import load_track_file
-
     a = lap_race(make_policy, load_track_file(track_file(B.stadium(repeat_first=True), "a.npy")))
     b = lap_race(make_policy, load_track_file(track_file(B.stadium(repeat_first=False), "b.npy")))
     assert a.trajectory_sha256 == b.trajectory_sha256

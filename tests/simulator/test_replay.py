@@ -11,7 +11,7 @@ from simulator import layout as L
 from simulator.params import RaceRules
 from simulator.policy import load_policy
 from simulator.race import run_time_trial
-from simulator.replay import REPLAY_FORMAT, read_replay, replay_dict, write_replay
+from simulator.replay import REPLAY_FORMAT, read_replay, replay_dict, track_as_raced, write_replay
 
 from . import builders as B
 
@@ -35,7 +35,7 @@ def test_round_trip(tmp_path, off_track_race, stadium_track):
     assert data["events"] == json.loads(json.dumps(r.events))
     assert data["result"] == json.loads(json.dumps(r.to_dict()))
     assert data["track"] == {"ref": "stadium.npy", "length_m": round(stadium_track.length_m, 4),
-                             "waypoints": stadium_track.n}
+                             "waypoints": stadium_track.n, "reversed": False}
 
 
 def test_replay_is_plain_json_with_events(tmp_path, off_track_race, stadium_track):
@@ -71,3 +71,15 @@ def test_read_replay_refuses_other_json(tmp_path, content):
     path.write_text(content)
     with pytest.raises(ValueError, match="not a vrl-replay/1 replay file"):
         read_replay(path)
+
+
+def test_the_replay_says_which_way_the_track_was_driven(off_track_race, stadium_track):
+    forward = replay_dict(off_track_race, stadium_track)
+    backward = replay_dict(off_track_race, stadium_track.reversed())
+    assert forward["track"]["reversed"] is False and backward["track"]["reversed"] is True
+    # Whoever draws it from the track file (or from either direction) gets the right one.
+    for track in (stadium_track, stadium_track.reversed()):
+        assert track_as_raced(forward, track) is stadium_track
+        assert track_as_raced(backward, track) is stadium_track.reversed()
+    older = {k: v for k, v in forward.items() if k != "track"}  # replays before the key
+    assert track_as_raced(older, stadium_track.reversed()) is stadium_track

@@ -13,7 +13,7 @@ import pytest
 from onnx import TensorProto
 
 from simulator import layout as L
-from simulator.params import CameraParams, LidarParams, RaceRules, SimParams
+from simulator.params import CameraParams, CarParams, LidarParams, RaceRules, SimParams
 from simulator.race import make_observer, run_time_trial
 from simulator.sensors import (
     EDGE_GREY,
@@ -70,6 +70,14 @@ def test_state_on_a_straight_facing_forward(long_track):
     pts = s[L.STATE_LOOKAHEAD:].reshape(10, 2)
     np.testing.assert_allclose(pts[:, 0], 0.25 * np.arange(1, 11), atol=0.006)  # forward
     np.testing.assert_allclose(pts[:, 1], -0.1, atol=1e-5)  # the centre line is on the right
+
+
+def test_steering_is_a_fraction_of_the_cars_lock(long_track):
+    car = CarState(-3.0, Y0, 0.0, 1.0, 10.0)
+    out = np.zeros(L.STATE_SIZE)
+    StateSensor(long_track, CarParams(max_steering_deg=20.0)).fill(out, car, long_track.project(car.x_m, car.y_m))
+    assert out[L.STATE_STEERING] == 0.5
+    assert state_of(long_track, car)[L.STATE_STEERING] == np.float32(10.0 / CarParams().max_steering_deg)
 
 
 def test_offset_right_of_centre_is_negative(long_track):

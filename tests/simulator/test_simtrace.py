@@ -11,24 +11,11 @@ import math
 import pytest
 
 from simulator import layout as L
-from simulator.catalog import load_track
-from simulator.drivers import CONTINUOUS_SPACE, state_driver
 from simulator.params import RaceRules
-from simulator.policy import load_policy
-from simulator.race import run_time_trial
-from simulator.replay import replay_dict
 from simulator.simtrace import SIMTRACE_HEADER, simtrace_csv, write_simtrace
 
-META = {"action_space": CONTINUOUS_SPACE, "sensor": ["STATE"], "action_space_type": "continuous",
-        "neural_network": "TEST", "training_algorithm": "none", "version": "5"}
 HEADER = ("episode,steps,X,Y,yaw,steer,throttle,action,reward,done,all_wheels_on_track,progress,"
           "closest_waypoint,track_len,tstamp,episode_status,pause_duration")
-
-
-def race_replay(track, rules: RaceRules, lateral_accel_m_s2: float = 5.2) -> dict:
-    policy = load_policy(state_driver(lateral_accel_m_s2=lateral_accel_m_s2).SerializeToString(), META)
-    result = run_time_trial(policy, track, rules)
-    return json.loads(json.dumps(replay_dict(result, track, track.name)))
 
 
 def parse(text: str) -> list[dict]:
@@ -43,17 +30,12 @@ def by_episode(rows: list[dict]) -> dict[int, list[dict]]:
 
 
 @pytest.fixture(scope="module")
-def oval():
-    return load_track("oval-loop")
-
-
-@pytest.fixture(scope="module")
-def finished(oval):
+def finished(race_replay, oval):
     return race_replay(oval, RaceRules(laps=3))
 
 
 @pytest.fixture(scope="module")
-def wild(oval):
+def wild(race_replay, oval):
     replay = race_replay(oval, RaceRules(laps=2), lateral_accel_m_s2=20.0)
     assert replay["result"]["off_track_count"] > 0
     return replay
@@ -127,7 +109,7 @@ def test_off_track_steps_and_penalties(oval, wild):
         assert span == pytest.approx(wild["result"]["lap_times_s"][k], abs=1e-3)
 
 
-def test_unfinished_run_ends_time_up(oval):
+def test_unfinished_run_ends_time_up(race_replay, oval):
     replay = race_replay(oval, RaceRules(laps=3, time_cap_s=8.0))
     assert replay["result"]["status"] == "dnf" and replay["result"]["laps_completed"] == 1
     rows = parse(simtrace_csv(replay, oval))
@@ -146,3 +128,16 @@ def test_discrete_actions_are_indices(oval, finished, tmp_path):
     write_simtrace(path, replay, oval)
     rows = [r for r in parse(path.read_text()) if r["episode_status"] != "prepare"]
     assert [r["action"] for r in rows[:6]] == ["0", "1", "2", "3", "4", "0"]
+
+
+def test_a_reversed_race_is_traced_on_the_reversed_track(race_replay, oval):
+    replay = race_replay(oval.reversed(), RaceRules(laps=1))
+    assert replay["track"]["reversed"] is True
+    # The server passes the track as its file runs; the replay turns it round.
+    text = simtrace_csv(replay, oval)
+    assert text == simtrace_csv(replay, oval.reversed())
+    rows = parse(text)
+    assert rows[-1]["episode_status"] == "lap_complete"
+    # Waypoints count in driving order: up from 0 at the start line, not down from the end.
+    first = [int(r["closest_waypoint"]) for r in rows[:40]]
+    assert first[0] == 0 and first == sorted(first) and first[-1] < oval.n // 2

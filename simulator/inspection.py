@@ -1,0 +1,260 @@
+"""Static checks of an uploaded ONNX file against its metadata, before anything runs it.
+
+An uploaded model is hostile until proven otherwise: a size cap, `onnx.checker`, only the
+standard operator domains, no external data references anywhere a tensor can live, and
+declared inputs and output that match the metadata's sensors and actions.
+
+`onnx` is imported inside `inspect_model`: the league's web process imports the simulator
+(metadata checks, tracks, replays) and never inspects a model itself, so it does not load
+onnx (about 15 MB).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from . import layout as L
+from .formatting import format_size
+from .metadata import ModelError, ModelMetadata
+from .params import DEFAULT_MAX_MODEL_BYTES, CameraParams, LidarParams
+
+ALLOWED_DOMAINS = ("", "ai.onnx", "ai.onnx.ml")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    name: str
+    sensor: str
+    shape: tuple[int, ...]  # the concrete shape we feed
+    dtype: str  # "float32" | "uint8"
+    layout: str = ""  # "NHWC" | "NCHW" for the camera
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    sha256: str
+    size_bytes: int
+    sensors: tuple[str, ...]
+    action_space_type: str
+    n_actions: int
+    inputs: tuple[InputSpec, ...]
+    output_name: str
+    trial_inference_ms: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "sha256": self.sha256,
+            "size_bytes": self.size_bytes,
+            "sensors": list(self.sensors),
+            "action_space_type": self.action_space_type,
+            "n_actions": self.n_actions,
+            "inputs": [
+                {"name": i.name, "sensor": i.sensor, "shape": list(i.shape), "dtype": i.dtype, "layout": i.layout}
+                for i in self.inputs
+            ],
+            "output": self.output_name,
+            "trial_inference_ms": round(self.trial_inference_ms, 3),
+        }
+
+
+_ONNX_DTYPES = {1: "float32", 2: "uint8", 10: "float16", 11: "float64"}
+# Element types an action output may have: numbers numpy can hold (no strings, no bools).
+_NUMERIC_OUTPUT_TYPES = {1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 13}
+
+
+def _dims(value_info) -> list:
+    t = value_info.type.tensor_type
+    if not t.HasField("shape"):
+        return []
+    return [d.dim_value if d.HasField("dim_value") else None for d in t.shape.dim]
+
+
+def _shape_str(dims: list) -> str:
+    return "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
+
+
+def _match(dims: list, expected: tuple[int, ...]) -> bool:
+    """Declared dims match; a symbolic batch dimension (first) is accepted as 1."""
+    if len(dims) != len(expected):
+        return False
+    return all(d == e or (d is None and k == 0) for k, (d, e) in enumerate(zip(dims, expected)))
+
+
+def _input_spec(name: str, sensor: str, dims: list, dtype: str, cam: CameraParams, lidar: LidarParams) -> InputSpec:
+    if sensor == "FRONT_FACING_CAMERA":
+        h, w = cam.height_px, cam.width_px
+        if dtype not in ("float32", "uint8"):
+            raise ModelError("onnx", f"camera input {name!r} is {dtype}; declare it float32 (0..1) or uint8 (0..255)")
+        if _match(dims, (1, h, w, 1)):
+            return InputSpec(name, sensor, (1, h, w, 1), dtype, "NHWC")
+        if _match(dims, (1, 1, h, w)):
+            return InputSpec(name, sensor, (1, 1, h, w), dtype, "NCHW")
+        raise ModelError(
+            "onnx",
+            f"camera input {name!r} has shape {_shape_str(dims)}; expected [1,{h},{w},1] (NHWC) "
+            f"or [1,1,{h},{w}] (NCHW) for a grayscale {w}x{h} image",
+        )
+    size = L.STATE_SIZE if sensor == "STATE" else lidar.beams
+    if dtype != "float32":
+        raise ModelError("onnx", f"{sensor} input {name!r} is {dtype}; declare it float32")
+    if not _match(dims, (1, size)):
+        raise ModelError(
+            "onnx", f"{sensor} input {name!r} has shape {_shape_str(dims)}; expected [1,{size}]"
+        )
+    return InputSpec(name, sensor, (1, size), "float32")
+
+
+def _refuse_external_data(onnx, graph) -> None:
+    """Every place a tensor can live: onnxruntime would read an external reference from
+    the worker's disk. Operators outside the standard domains are refused on the way."""
+
+    def external(t) -> bool:
+        return t.data_location == onnx.TensorProto.EXTERNAL or len(t.external_data) > 0
+
+    def refuse(where: str) -> None:
+        raise ModelError("onnx", f"{where} refers to external data; save the model as a single file")
+
+    for init in graph.initializer:
+        if external(init):
+            refuse(f"tensor {init.name!r}")
+    for sparse in graph.sparse_initializer:
+        if external(sparse.values) or external(sparse.indices):
+            refuse(f"sparse tensor {sparse.values.name!r}")
+    for node in graph.node:
+        if node.domain not in ALLOWED_DOMAINS:
+            raise ModelError(
+                "onnx",
+                f"operator {node.op_type!r} in domain {node.domain!r} is not allowed; "
+                "only the standard ONNX operators are",
+            )
+        for attr in node.attribute:
+            tensors = ([attr.t] if attr.HasField("t") else []) + list(attr.tensors)
+            sparse = ([attr.sparse_tensor] if attr.HasField("sparse_tensor") else []) + list(attr.sparse_tensors)
+            if any(external(t) for t in tensors) or any(external(t.values) or external(t.indices) for t in sparse):
+                refuse(f"node {node.name or node.op_type!r}")
+            if attr.HasField("g"):
+                _refuse_external_data(onnx, attr.g)
+            for g in attr.graphs:
+                _refuse_external_data(onnx, g)
+
+
+def _load(onnx_bytes: bytes, max_model_bytes: int):
+    """The parsed model, once its size, structure, domains and the ONNX checker allow it."""
+    import onnx  # lazy: see the module docstring
+    from google.protobuf.message import DecodeError
+
+    if not onnx_bytes:
+        raise ModelError("onnx", "the model file is empty")
+    if len(onnx_bytes) > max_model_bytes:
+        raise ModelError(
+            "onnx", f"the model file is larger than the {format_size(max_model_bytes)} limit "
+            f"({len(onnx_bytes):,} bytes)"
+        )
+    try:
+        model = onnx.load_model_from_string(onnx_bytes)
+    except (DecodeError, ValueError, RuntimeError) as exc:
+        raise ModelError("onnx", f"the file is not an ONNX model ({type(exc).__name__})") from None
+    if not model.HasField("graph") or not model.graph.node:
+        raise ModelError("onnx", "the file is not an ONNX model (no graph); export it with torch.onnx.export or tf2onnx")
+    for opset in model.opset_import:
+        if opset.domain not in ALLOWED_DOMAINS:
+            raise ModelError(
+                "onnx",
+                f"operator domain {opset.domain!r} is not allowed; only the standard ONNX operators are",
+            )
+    if len(model.functions):
+        raise ModelError("onnx", "model-local functions are not allowed; export with the standard operators")
+    _refuse_external_data(onnx, model.graph)
+    try:
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as exc:
+        first = str(exc).strip().splitlines()[0][:300]
+        raise ModelError("onnx", f"the ONNX checker refused the model: {first}") from None
+    return onnx, model
+
+
+def _input_sensors(model, sensors: tuple[str, ...]) -> list[tuple[Any, str]]:
+    """(graph input, the sensor it reads) pairs: one input gets the one sensor, several are
+    named after theirs."""
+    init_names = {i.name for i in model.graph.initializer}
+    inputs = [i for i in model.graph.input if i.name not in init_names]
+    if not inputs:
+        raise ModelError("onnx", "the model has no inputs")
+    if len(inputs) == 1:
+        if len(sensors) != 1:
+            raise ModelError(
+                "onnx",
+                f"the model has one input but the metadata lists {len(sensors)} sensors; "
+                "name each input after its sensor (camera, lidar, state)",
+            )
+        return [(inputs[0], sensors[0])]
+    pairs = []
+    for vi in inputs:
+        sensor = L.SENSOR_INPUT_NAMES.get(vi.name.lower())
+        if sensor is None:
+            raise ModelError(
+                "onnx",
+                f"input {vi.name!r} is not named after a sensor; with several inputs name "
+                "them camera, lidar and state",
+            )
+        pairs.append((vi, sensor))
+    named = sorted(s for _, s in pairs)
+    if named != sorted(sensors):
+        raise ModelError(
+            "onnx",
+            f"the model's inputs are for {', '.join(named)} but the metadata lists {', '.join(sensors)}",
+        )
+    return pairs
+
+
+def _check_output(onnx, out, metadata: ModelMetadata) -> int:
+    """The first output holds the action values; returns how many."""
+    out_elem = out.type.tensor_type.elem_type if out.type.HasField("tensor_type") else 0
+    if out_elem not in _NUMERIC_OUTPUT_TYPES:
+        kind = onnx.TensorProto.DataType.Name(out_elem).lower() if out.type.HasField("tensor_type") else "not a tensor"
+        raise ModelError(
+            "onnx", f"the first output {out.name!r} is {kind}; it must be a float32 tensor of action values"
+        )
+    out_dims = _dims(out)
+    discrete = metadata.action_space_type == "discrete"
+    n_actions = len(metadata.actions) if discrete else 2
+    if out_dims and not (len(out_dims) == 2 and out_dims[0] in (1, None) and out_dims[1] in (n_actions, None)):
+        what = f"{n_actions} scores, one per action in the metadata" if discrete else "2 values (steering, speed) in [-1, 1]"
+        raise ModelError(
+            "onnx", f"the first output {out.name!r} has shape {_shape_str(out_dims)}; expected [1,{n_actions}]: {what}"
+        )
+    return n_actions
+
+
+def inspect_model(
+    onnx_bytes: bytes,
+    metadata: ModelMetadata,
+    camera: CameraParams = CameraParams(),
+    lidar: LidarParams = LidarParams(),
+    *,
+    max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES,
+) -> tuple[ModelInfo, Any]:
+    """Static checks of the ONNX file against the metadata; returns (info, onnx model)."""
+    onnx, model = _load(onnx_bytes, max_model_bytes)
+    pairs = _input_sensors(model, metadata.sensors)
+    specs = []
+    for vi, sensor in pairs:
+        elem = vi.type.tensor_type.elem_type
+        dtype = _ONNX_DTYPES.get(elem, f"type {elem}")
+        specs.append(_input_spec(vi.name, sensor, _dims(vi), dtype, camera, lidar))
+    if not model.graph.output:
+        raise ModelError("onnx", "the model has no outputs")
+    out = model.graph.output[0]
+    n_actions = _check_output(onnx, out, metadata)
+    info = ModelInfo(
+        sha256=hashlib.sha256(onnx_bytes).hexdigest(),
+        size_bytes=len(onnx_bytes),
+        sensors=tuple(s for _, s in pairs),
+        action_space_type=metadata.action_space_type,
+        n_actions=n_actions,
+        inputs=tuple(specs),
+        output_name=out.name,
+    )
+    return info, model
