@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
-from . import services
-from .models import Race, Racer, Season
+from . import access, community, services
+from .models import Race, RaceEntrant, Racer, Season
 
 
 class RaceInline(admin.TabularInline):
@@ -44,13 +44,38 @@ class SeasonAdmin(admin.ModelAdmin):
 
 @admin.register(Race)
 class RaceAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "season", "track", "laps", "timing_method", "daily_quota", "total_quota"]
-    list_filter = ["season", "timing_method"]
-    list_select_related = ["season", "track"]
+    list_display = ["__str__", "season", "owner", "track", "visibility", "laps", "timing_method", "daily_quota", "total_quota"]
+    list_filter = ["season", "visibility", "timing_method"]
+    list_select_related = ["season", "track", "owner"]
+    raw_id_fields = ["owner"]
 
 
 @admin.register(Racer)
 class RacerAdmin(admin.ModelAdmin):
-    list_display = ["alias", "user", "is_house", "created_at"]
+    list_display = ["alias", "user", "is_house", "facilitator", "created_at"]
     search_fields = ["alias", "user__username"]
     raw_id_fields = ["user"]
+    actions = ["grant_facilitator", "revoke_facilitator"]
+
+    @admin.display(boolean=True, description="Facilitator")
+    def facilitator(self, racer):
+        return access.is_facilitator(racer.user)
+
+    @admin.action(description="Grant the facilitator role (create and run community races)")
+    def grant_facilitator(self, request, queryset):
+        for racer in queryset.select_related("user"):
+            community.role_grant(racer.user, "facilitator")
+        self.message_user(request, f"{queryset.count()} racer(s) can now run community races.")
+
+    @admin.action(description="Revoke the facilitator role")
+    def revoke_facilitator(self, request, queryset):
+        for racer in queryset.select_related("user"):
+            community.role_revoke(racer.user, "facilitator")
+        self.message_user(request, f"{queryset.count()} racer(s) no longer run community races.")
+
+
+@admin.register(RaceEntrant)
+class RaceEntrantAdmin(admin.ModelAdmin):
+    list_display = ["race", "racer", "joined_at", "removed_at"]
+    list_select_related = ["race__season", "race__track", "racer"]
+    raw_id_fields = ["race", "racer"]

@@ -1,4 +1,5 @@
-"""The league's domain: racers, seasons and races (an event on one track with its rules).
+"""The league's domain: racers, seasons and races (an event on one track with its rules):
+league races belong to a season; community races stand on their own, run by a facilitator.
 
 Business rules live in `league.services`; these classes only describe the data. What is
 raced and ranked (models, submissions, results, standings) is racing's.
@@ -70,19 +71,47 @@ class Season(models.Model):
 
 
 class Race(models.Model):
-    """One event of a season on one track, with its rules and quotas."""
+    """An event on one track with its rules and quotas: one race of a league season, or a
+    community race that a facilitator runs on its own (no season, no points)."""
 
     TimingMethod = models.TextChoices("TimingMethod", [(m, m) for m in TIMING_METHODS])
 
-    season = models.ForeignKey(Season, on_delete=models.CASCADE, related_name="races")
+    class Direction(models.TextChoices):
+        # DeepRacer's words; what they name is the file's own order or its reverse.
+        COUNTERCLOCKWISE = "counterclockwise", "As the track file runs"
+        CLOCKWISE = "clockwise", "Reversed"
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", "Public (listed)"
+        UNLISTED = "unlisted", "Unlisted (anyone with the link)"
+        PRIVATE = "private", "Private (invite link only)"
+
+    class ReplayVisibility(models.TextChoices):
+        EVERYONE = "everyone", "Everyone who sees the race"
+        PARTICIPANTS = "participants", "Participants"
+        OWNER = "owner", "Each racer their own"
+
+    season = models.ForeignKey(
+        Season, on_delete=models.CASCADE, related_name="races", null=True, blank=True,
+        help_text="Empty: a community race.",
+    )  # fmt: skip
+    owner = models.ForeignKey(
+        Racer, on_delete=models.SET_NULL, related_name="races_run", null=True, blank=True,
+        help_text="The facilitator who runs this community race.",
+    )  # fmt: skip
     track = models.ForeignKey("tracks.Track", on_delete=models.PROTECT, related_name="races")
     name = models.CharField(max_length=120, blank=True)
+    description = models.TextField(blank=True, max_length=5000)
     order = models.PositiveIntegerField(default=0)
+    direction = models.CharField(max_length=16, choices=Direction.choices, default=Direction.COUNTERCLOCKWISE)
     laps = models.PositiveSmallIntegerField(default=RACE_DEFAULTS.laps)
     timing_method = models.CharField(
         max_length=16, choices=TimingMethod.choices, default=RACE_DEFAULTS.timing_method
     )
     off_track_penalty_s = models.FloatField(default=RACE_DEFAULTS.off_track_penalty_s)
+    off_track_limit = models.PositiveIntegerField(
+        default=RACE_DEFAULTS.off_track_limit, help_text="0: unlimited; more resets end the run as DNF."
+    )
     time_cap_s = models.FloatField(default=RACE_DEFAULTS.time_cap_s)
     allowed_sensors = models.JSONField(default=default_allowed_sensors)
     opens_at = models.DateTimeField(
@@ -91,12 +120,19 @@ class Race(models.Model):
     closes_at = models.DateTimeField(
         null=True, blank=True, help_text="Empty: open until the season closes."
     )
+    time_zone = models.CharField(max_length=64, default="UTC", help_text="IANA name, for showing the times.")
     daily_quota = models.PositiveIntegerField(
         default=20, help_text="Submissions per racer per UTC day (failed and error runs excluded)."
     )
     total_quota = models.PositiveIntegerField(
         default=200, help_text="Submissions per racer in total (failed and error runs excluded)."
     )
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
+    replay_visibility = models.CharField(
+        max_length=12, choices=ReplayVisibility.choices, default=ReplayVisibility.EVERYONE
+    )
+    # The secret of the invite link (unlisted and private races); reset makes a new one.
+    invite_token = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -104,19 +140,48 @@ class Race(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["season", "track"], name="one_race_per_track"),
         ]
+        permissions = [("facilitate_races", "Can create and run community races")]
 
     def __str__(self) -> str:
         return self.display_name
 
     @property
+    def is_community(self) -> bool:
+        return self.season_id is None
+
+    @property
+    def reversed(self) -> bool:
+        return self.direction == self.Direction.CLOCKWISE
+
+    @property
     def display_name(self) -> str:
-        return self.name or f"{self.season.name}: {self.track.name}"
+        if self.name:
+            return self.name
+        return f"{self.season.name}: {self.track.name}" if self.season_id else self.track.name
 
     def accepting_submissions(self, now=None) -> bool:
-        """Whether the race takes submissions now (its season open, inside its window)."""
+        """Whether the race takes submissions now (its season, if any, open; inside its
+        window)."""
         now = now or timezone.now()
         return (
-            self.season.status == Season.Status.OPEN
+            (self.season_id is None or self.season.status == Season.Status.OPEN)
             and (self.opens_at is None or self.opens_at <= now)
             and (self.closes_at is None or now < self.closes_at)
         )
+
+
+class RaceEntrant(models.Model):
+    """A racer who joined a community race (by its invite link, or by entering a public
+    race). A removed entrant's results leave the board and stay on record."""
+
+    race = models.ForeignKey(Race, on_delete=models.CASCADE, related_name="entrants")
+    racer = models.ForeignKey(Racer, on_delete=models.CASCADE, related_name="entries")
+    joined_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["race", "joined_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["race", "racer"], name="one_entry_per_racer")]
+
+    def __str__(self) -> str:
+        return f"{self.racer} in {self.race_id}"

@@ -21,7 +21,8 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from league.models import Race, Season
+from league import access
+from league.models import Season
 from racing.models import Submission
 
 from . import events, messages
@@ -142,7 +143,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
 
 class RaceConsumer(LiveConsumer):
-    """`ws/races/<id>/`: the race's leaderboard (public)."""
+    """`ws/races/<id>/`: the race's leaderboard (public, or a private race's members)."""
 
     async def resolve(self) -> str:
         self.race = await database_sync_to_async(self._race)()
@@ -151,7 +152,9 @@ class RaceConsumer(LiveConsumer):
         return events.race_group(self.race.pk)
 
     def _race(self):
-        return Race.objects.filter(pk=self.scope["url_route"]["kwargs"]["race_id"]).first()
+        # A private race is "no such race" to whoever may not see it.
+        races = access.visible_races(self.scope.get("user"))
+        return races.filter(pk=self.scope["url_route"]["kwargs"]["race_id"]).first()
 
     def snapshot(self, offset=None, limit=None) -> dict:
         return messages.leaderboard(self.race, offset=offset, limit=limit)

@@ -124,7 +124,8 @@ def standings_changed(race, *, changed: list[dict] | None = None) -> None:
     board = _safely("leaderboard", lambda: messages.leaderboard(race, kind="update", changed=changed or []))
     if board is not None:
         publish(race_group(race.pk), board)
-    season_standings_changed(race.season, changed=changed)
+    if race.season_id:
+        season_standings_changed(race.season, changed=changed)
 
 
 def season_standings_changed(season, *, changed: list[dict] | None = None) -> None:

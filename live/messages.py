@@ -170,8 +170,9 @@ def submission_result(submission) -> dict | None:
             "is_best": bool(standing and standing["result_id"] == result.pk),
             "board_rank": standing["rank"] if standing else None,
             "replay_url": replay_url(result.pk),
-            "replay_file_url": result.replay.url if result.replay else None,
-            "video_url": result.video.url if result.video else None,
+            # Through the API, which applies the race's replay rules (never a media URL).
+            "replay_file_url": _url("api-result-replay", result.pk) if result.replay else None,
+            "video_url": _url("api-result-video", result.pk) if result.video else None,
             "video_status": result.video_status,
             "result_url": _url("api-result", result.pk),
             "leaderboard_url": _url("api-race-leaderboard", result.race_id),

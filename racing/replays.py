@@ -58,7 +58,7 @@ def replay_payload(result: Result) -> dict:
     with the track's geometry merged into its `track` block and who/where in `meta`."""
     data = replay_read(result)
     track = dict(data.get("track") or {})
-    track.update(track_geometry(result.race.track))
+    track.update(track_geometry(result.race.track, reverse=bool(track.get("reversed"))))
     data["track"] = track
     data["meta"] = result_meta(result)
     return data

@@ -144,6 +144,8 @@ def race_model(
     timing_method: str,
     off_track_penalty_s: float,
     time_cap_s: float,
+    off_track_limit: int = 0,
+    reverse: bool = False,
     allowed_sensors: list[str] | tuple[str, ...] = (),
     on_progress: Callable[[dict], None] | None = None,
     on_tick: Callable[[], None] | None = None,
@@ -168,6 +170,10 @@ def race_model(
     ]  # fmt: skip
     if allowed_sensors:
         args += ["--sensors", ",".join(allowed_sensors)]
+    if off_track_limit:
+        args += ["--off-track-limit", str(int(off_track_limit))]
+    if reverse:
+        args.append("--reverse")
 
     def stderr_line(line: str) -> None:
         if on_progress is None or not line.startswith("{"):

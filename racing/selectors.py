@@ -7,9 +7,10 @@ indexed queries, so pages stay fast with thousands of racers.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from league import access
 from league import selectors as league_selectors
 from league.models import Race, Racer, Season
 
@@ -54,8 +55,17 @@ def quota_status(racer: Racer, race: Race, now=None) -> dict:
 
 
 def garage(racer: Racer) -> dict:
-    """"My garage": the racer's models, latest submissions and quotas in open races."""
-    open_races = Race.objects.filter(season__status="open").select_related("track", "season")
+    """"My garage": the racer's models, latest submissions and quotas in open races (the
+    open season's and the community races they entered)."""
+    open_races = (
+        Race.objects.filter(
+            Q(season__status="open")
+            | Q(season__isnull=True, entrants__racer=racer, entrants__removed_at__isnull=True,
+                closes_at__gt=timezone.now())
+        )
+        .select_related("track", "season")
+        .distinct()
+    )
     return {
         "racer": racer,
         "models": list(models_of(racer)),
@@ -144,6 +154,19 @@ def season_standing_rows(season: Season, *, offset: int = 0, limit: int = 100, c
     return rows
 
 
+def community_races(user, *, now=None) -> list[dict]:
+    """Community races to show `user`: the public ones and their own, not yet closed,
+    the soonest to close first, each with its top three."""
+    now = now or timezone.now()
+    races = (
+        access.listed_races(user)
+        .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
+        .select_related("track", "owner")
+        .order_by("closes_at", "id")[:20]
+    )
+    return [{"race": race, "top": race_top(race, 3), "accepting": race.accepting_submissions(now)} for race in races]
+
+
 def home_data(*, user=None, latest: int = 10) -> dict:
     """The open (or last) season, its races each with their top three, and the signed-in
     racer's latest submissions."""
@@ -158,6 +181,7 @@ def home_data(*, user=None, latest: int = 10) -> dict:
         "races": races,
         "standings": season_standing_rows(season, limit=10) if season else [],
         "my_submissions": list(submissions_of(racer)[:latest]) if racer else [],
+        "community_races": community_races(user),
         "now": timezone.now(),
     }
 

@@ -1,12 +1,13 @@
-"""Standings: each racer's best result per race, ranked, with season points; stored and
-rebuilt in one transaction when a result lands, so every board is one indexed read."""
+"""Standings: each racer's best result per race, ranked, with season points (league races
+only); stored and rebuilt in one transaction when a result lands, so every board is one
+indexed read. Racers removed from a community race stay on record, off the board."""
 
 from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import Count, Min, Q, Sum
 
-from league.models import Race, Season
+from league.models import Race, RaceEntrant, Season
 from league.services import lock_rows
 
 from .models import RaceStanding, Result, SeasonStanding
@@ -68,6 +69,10 @@ def _fill_standing(row: RaceStanding, result) -> None:
     row.submitted_at = result.submission.created_at
 
 
+def _removed_racer_ids(race: Race) -> set[int]:
+    return set(RaceEntrant.objects.filter(race=race, removed_at__isnull=False).values_list("racer_id", flat=True))
+
+
 def _race_rerank(race: Race) -> None:
     """Give every row of the race its rank and points by the standing order; write only
     the rows that changed."""
@@ -76,7 +81,8 @@ def _race_rerank(race: Race) -> None:
     for rank, (pk, old_rank, old_points, finished) in enumerate(
         rows.values_list("pk", "rank", "points", "finished"), start=1
     ):
-        points = points_for(rank, finished)
+        # Community races rank without season points.
+        points = points_for(rank, finished) if race.season_id else 0
         if old_rank != rank or old_points != points:
             changed.append(RaceStanding(pk=pk, rank=rank, points=points))
     if changed:
@@ -89,6 +95,8 @@ def race_standing_apply(result) -> None:
     race = result.race
     # One board update at a time per race (workers record results concurrently).
     lock_rows(Race.objects.filter(pk=race.pk))
+    if _removed_racer_ids(race) & {result.racer_id}:
+        return  # kept on record, off the board
     submissions = Result.objects.filter(race=race, racer_id=result.racer_id).count()
     row = RaceStanding.objects.select_for_update().filter(race=race, racer_id=result.racer_id).first()
     if row is None:
@@ -110,7 +118,8 @@ def standings_rebuild(race: Race) -> None:
         lock_rows(Race.objects.filter(pk=race.pk))
         best: dict[int, Result] = {}
         counts: dict[int, int] = {}
-        for result in Result.objects.filter(race=race).select_related("submission"):
+        results = Result.objects.filter(race=race).exclude(racer_id__in=_removed_racer_ids(race))
+        for result in results.select_related("submission"):
             counts[result.racer_id] = counts.get(result.racer_id, 0) + 1
             current = best.get(result.racer_id)
             if current is None or _result_key(result) < _result_key(current):
@@ -135,7 +144,8 @@ def standings_rebuild(race: Race) -> None:
         ]  # fmt: skip
         RaceStanding.objects.bulk_update(updated, fields, batch_size=500)
         _race_rerank(race)
-        season_standings_rebuild(race.season)
+        if race.season_id:
+            season_standings_rebuild(race.season)
 
 
 def season_standings_rebuild(season: Season) -> None:

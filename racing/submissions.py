@@ -8,6 +8,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from league import access
+from league.community import entrant_join
 from league.models import Race, Racer
 from league.services import lock_rows
 
@@ -42,6 +44,11 @@ def submission_create(*, racer: Racer, model: PolicyModel, race: Race) -> Submis
         # one racer therefore count and insert one after the other.
         lock_rows(Racer.objects.filter(pk=racer.pk))
         race = Race.objects.select_related("season", "track").get(pk=race.pk)
+        if not access.race_visible_to(race, racer.user):
+            # A private race looks exactly like one that does not exist.
+            raise SubmissionRejected({"race": [f"There is no race with id {race.pk}."]})
+        if access.is_removed(race, racer):
+            raise SubmissionRejected({"race": ["The facilitator removed you from this race."]})
         now = timezone.now()
         if not race.accepting_submissions(now):
             raise SubmissionRejected({"race": [_closed_message(race, now)]})
@@ -57,6 +64,8 @@ def submission_create(*, racer: Racer, model: PolicyModel, race: Race) -> Submis
             )
         if problem := quota_exceeded_message(racer, race, now):
             raise QuotaExceeded({"race": [problem]})
+        if race.is_community:
+            entrant_join(race, racer)  # entering a community race makes a participant
         submission = Submission.objects.create(racer=racer, model=model, race=race, created_at=now)
         submission_enqueue(submission)
     return submission
@@ -64,6 +73,10 @@ def submission_create(*, racer: Racer, model: PolicyModel, race: Race) -> Submis
 
 def _closed_message(race: Race, now: datetime) -> str:
     season = race.season
+    if season is None:
+        if race.opens_at and now < race.opens_at:
+            return f"This race opens at {race.opens_at:%Y-%m-%d %H:%M} UTC."
+        return f"This race closed at {race.closes_at:%Y-%m-%d %H:%M} UTC."
     if season.status == season.Status.CLOSED:
         return f"The season {season.name!r} is closed; its races take no more submissions."
     if season.status == season.Status.DRAFT:

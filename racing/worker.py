@@ -179,7 +179,9 @@ def _race(claim: Claim, workdir: Path) -> RaceRun:
         laps=race.laps,
         timing_method=race.timing_method,
         off_track_penalty_s=race.off_track_penalty_s,
+        off_track_limit=race.off_track_limit,
         time_cap_s=race.time_cap_s,
+        reverse=race.reversed,
         allowed_sensors=race.allowed_sensors,
         on_progress=on_progress,
         on_tick=lambda: _renew_lease(claim),
@@ -250,7 +252,8 @@ def result_record(*, claim: Claim, data: dict, replay_path: Path | None) -> Resu
         submission.save(update_fields=["status", "finished_at", "lease_expires_at", "error"])
         result.submission = submission
         race_standing_apply(result)
-        season_standings_rebuild(submission.race.season)
+        if submission.race.season_id:
+            season_standings_rebuild(submission.race.season)
         # Inside the transaction, so that the live layer publishes only what commits.
         signals.result_landed.send(sender=Result, result=result)
         video_enqueue_on_commit(result)

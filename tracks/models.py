@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -22,6 +23,12 @@ class Track(models.Model):
     waypoints = models.PositiveIntegerField()
     clockwise = models.BooleanField(default=False)
     is_shipped = models.BooleanField(default=False, help_text="Shipped in tracks/data/.")
+    # Everyone's track list: shipped and admin tracks, and uploads an admin promoted.
+    is_public = models.BooleanField(default=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="tracks_uploaded",
+    )  # fmt: skip
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

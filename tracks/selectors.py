@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import numpy as np
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from .models import Track
 from .pictures import sim_track
 
 
 def track_list() -> QuerySet[Track]:
-    return Track.objects.annotate(race_count=Count("races")).order_by("name")
+    """Everyone's tracks: shipped, admins', and uploads an admin promoted."""
+    return Track.objects.filter(is_public=True).annotate(race_count=Count("races")).order_by("name")
+
+
+def tracks_for(user) -> QuerySet[Track]:
+    """The tracks `user` may race on: everyone's, plus their own uploads (admins: all)."""
+    tracks = Track.objects.all()
+    if user is None or not user.is_authenticated:
+        return tracks.filter(is_public=True)
+    if not user.is_staff:
+        tracks = tracks.filter(Q(is_public=True) | Q(uploaded_by=user))
+    return tracks.annotate(race_count=Count("races")).order_by("name")
 
 
 def track_get(slug: str) -> Track:
@@ -26,9 +37,10 @@ def _points(arr: np.ndarray) -> list[list[float]]:
     return np.round(np.asarray(arr, dtype=np.float64), 4).tolist()
 
 
-def track_geometry(track) -> dict:
-    """What a page needs to draw the track to scale: borders in driving order (metres)."""
-    sim = sim_track(track)
+def track_geometry(track, *, reverse: bool = False) -> dict:
+    """What a page needs to draw the track to scale: borders in driving order (metres),
+    the track driven the other way round with `reverse`."""
+    sim = sim_track(track).reversed() if reverse else sim_track(track)
     return {
         "slug": track.slug,
         "name": track.name,

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.text import slugify
@@ -107,3 +108,47 @@ def track_array(track: Track) -> np.ndarray:
 
 
 __all__ = ["TrackError", "track_import", "tracks_load_shipped", "track_file_bytes", "track_array"]
+
+
+MAX_TRACK_BYTES = 5 * 1024 * 1024  # a DeepRacer track is tens of kilobytes
+
+
+def track_upload(*, user, name: str, data: bytes | None) -> Track:
+    """A facilitator's (or admin's) own DeepRacer `.npy` track, validated as the simulator
+    validates tracks. Theirs to race on; an admin's upload (or promotion) is everyone's.
+    Raises ValidationError({field: [messages]})."""
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = ["Give the track a name."]
+    elif len(name) > 120:
+        errors["name"] = ["Use at most 120 characters for the name."]
+    elif not slugify(name):
+        errors["name"] = ["Use letters or digits in the name."]
+    if not data:
+        errors["npy"] = ["Attach the track as the `npy` file: a DeepRacer waypoint array (N x 6)."]
+    elif len(data) > MAX_TRACK_BYTES:
+        errors["npy"] = [f"The track file is larger than {MAX_TRACK_BYTES // (1024 * 1024)} MiB; a track has a few hundred waypoints."]
+    if errors:
+        raise ValidationError(errors)
+    base = slugify(name)[:50]
+    slug, n = base, 1
+    while Track.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    try:
+        track, _ = track_import(data=data, name=name, slug=slug)
+    except TrackError as exc:
+        raise ValidationError({"npy": [f"This is not a usable track: {exc}."]}) from None
+    track.uploaded_by = user
+    track.is_public = bool(user.is_staff)
+    track.save(update_fields=["uploaded_by", "is_public"])
+    return track
+
+
+def track_promote(track: Track) -> Track:
+    """An admin puts an uploaded track on everyone's list."""
+    if not track.is_public:
+        track.is_public = True
+        track.save(update_fields=["is_public"])
+    return track
