@@ -1,6 +1,10 @@
 from django.contrib import admin
+from django.db.models import Count, Q
 
-from .models import PolicyModel, RaceStanding, Result, SeasonStanding, Submission
+from simulator import SIMULATOR_VERSION
+
+from .models import PolicyModel, RaceBoard, RaceStanding, Result, SeasonStanding, Submission
+from .rerace import race_rerace
 
 
 @admin.register(PolicyModel)
@@ -42,3 +46,29 @@ class SeasonStandingAdmin(admin.ModelAdmin):
     list_filter = ["season"]
     list_select_related = ["season", "racer"]
     raw_id_fields = ["season", "racer"]
+
+
+@admin.register(RaceBoard)
+class RaceBoardAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "season", "entries", "other_version"]
+    list_select_related = ["season", "track"]
+    actions = ["rerace"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            entries=Count("standings"),
+            other_version=Count("standings", filter=~Q(standings__result__simulator_version=SIMULATOR_VERSION)),
+        )
+
+    @admin.display(ordering="entries", description="Entries")
+    def entries(self, race):
+        return race.entries
+
+    @admin.display(ordering="other_version", description="Raced on another version")
+    def other_version(self, race):
+        return race.other_version
+
+    @admin.action(description=f"Re-race the entries raced on another version (on simulator {SIMULATOR_VERSION})")
+    def rerace(self, request, queryset):
+        queued = sum(race_rerace(race) for race in queryset)
+        self.message_user(request, f"{queued} re-race(s) queued on simulator {SIMULATOR_VERSION}.")

@@ -11,6 +11,8 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
+from league.models import Race
+
 
 def model_upload_to(instance: "PolicyModel", filename: str) -> str:
     return f"models/{instance.owner_id}/{uuid.uuid4().hex}/{filename}"
@@ -78,6 +80,11 @@ class Submission(models.Model):
     # catches up; cleared when the race is claimed again.
     progress_lap = models.PositiveSmallIntegerField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
+    # A re-race of this result on the current simulator version (an organiser's, not
+    # counted against the racer's quota); its result supersedes the old one.
+    rerace_of = models.ForeignKey(
+        "Result", on_delete=models.SET_NULL, null=True, blank=True, related_name="reraces"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -130,6 +137,9 @@ class Result(models.Model):
     video_status = models.CharField(
         max_length=10, choices=VideoStatus.choices, default=VideoStatus.PENDING
     )
+    # Set when a re-race on a newer simulator version replaced this result on the board
+    # (it stays on record, with its replay).
+    superseded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -183,6 +193,7 @@ class RaceStanding(models.Model):
     submissions = models.PositiveIntegerField(help_text="Raced submissions of this racer.")
     submitted_at = models.DateTimeField()
     points = models.PositiveIntegerField(default=0)
+    simulator_version = models.CharField(max_length=30, blank=True, help_text="Of the result, to mark old ones.")
 
     class Meta:
         ordering = ["race", "rank"]
@@ -212,3 +223,11 @@ class SeasonStanding(models.Model):
             models.UniqueConstraint(fields=["season", "racer"], name="one_season_row_per_racer"),
         ]
         indexes = [models.Index(fields=["season", "rank"], name="season_standing_rank")]
+
+
+class RaceBoard(Race):
+    """A race seen from racing's side in the admin: its board and re-races."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "race board"

@@ -1,7 +1,8 @@
 """Quotas: how many submissions a racer has used in a race, per UTC day and in total.
 
 One count serves both the rule (submission_create refuses past a quota) and the
-pages that show what is left. Failed and error runs do not count.
+pages that show what is left. Failed and error runs, and an organiser's re-races, do
+not count.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ class QuotaUsage:
 
 
 def quota_usage(racer: Racer, race: Race, now: datetime) -> QuotaUsage:
-    counted = Submission.objects.filter(racer=racer, race=race, status__in=Submission.QUOTA_STATUSES)
+    counted = Submission.objects.filter(
+        racer=racer, race=race, status__in=Submission.QUOTA_STATUSES, rerace_of__isnull=True
+    )
     day_start = utc_day_start(now)
     return QuotaUsage(
         today=counted.filter(created_at__gte=day_start).count(),

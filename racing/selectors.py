@@ -13,6 +13,7 @@ from django.utils import timezone
 from league import access
 from league import selectors as league_selectors
 from league.models import Race, Racer, Season
+from simulator import SIMULATOR_VERSION
 
 from .models import PolicyModel, RaceStanding, Result, SeasonStanding, Submission
 from .quotas import quota_usage
@@ -116,6 +117,9 @@ def leaderboard_row(row: RaceStanding, leader_time_s: float | None) -> dict:
         "submitted_at": row.submitted_at,
         "result_id": row.result_id,
         "points": row.points,
+        "simulator_version": row.simulator_version,
+        # Raced on another simulator version than the one racing now (docs/organisers.md).
+        "other_version": bool(row.simulator_version) and row.simulator_version != SIMULATOR_VERSION,
     }
 
 

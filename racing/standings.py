@@ -5,6 +5,7 @@ indexed read. Racers removed from a community race stay on record, off the board
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 from django.db.models import Count, Min, Q, Sum
 
 from league.models import Race, RaceEntrant, Season
@@ -67,6 +68,7 @@ def _fill_standing(row: RaceStanding, result) -> None:
     row.progress = result.progress
     row.off_track_count = result.off_track_count
     row.submitted_at = result.submission.created_at
+    row.simulator_version = result.simulator_version
 
 
 def _removed_racer_ids(race: Race) -> set[int]:
@@ -97,7 +99,7 @@ def race_standing_apply(result) -> None:
     lock_rows(Race.objects.filter(pk=race.pk))
     if _removed_racer_ids(race) & {result.racer_id}:
         return  # kept on record, off the board
-    submissions = Result.objects.filter(race=race, racer_id=result.racer_id).count()
+    submissions = Result.objects.filter(race=race, racer_id=result.racer_id, superseded_at__isnull=True).count()
     row = RaceStanding.objects.select_for_update().filter(race=race, racer_id=result.racer_id).first()
     if row is None:
         row = RaceStanding(race=race, racer_id=result.racer_id, rank=0, points=0)
@@ -118,7 +120,9 @@ def standings_rebuild(race: Race) -> None:
         lock_rows(Race.objects.filter(pk=race.pk))
         best: dict[int, Result] = {}
         counts: dict[int, int] = {}
-        results = Result.objects.filter(race=race).exclude(racer_id__in=_removed_racer_ids(race))
+        results = Result.objects.filter(race=race, superseded_at__isnull=True).exclude(
+            racer_id__in=_removed_racer_ids(race)
+        )
         for result in results.select_related("submission"):
             counts[result.racer_id] = counts.get(result.racer_id, 0) + 1
             current = best.get(result.racer_id)
@@ -140,7 +144,7 @@ def standings_rebuild(race: Race) -> None:
         RaceStanding.objects.bulk_create(new_rows, batch_size=500)
         fields = [
             "result", "finished", "time_s", "best_lap_s", "laps", "progress",
-            "off_track_count", "submitted_at", "submissions",
+            "off_track_count", "submitted_at", "submissions", "simulator_version",
         ]  # fmt: skip
         RaceStanding.objects.bulk_update(updated, fields, batch_size=500)
         _race_rerank(race)
@@ -190,3 +194,12 @@ def season_standings_rebuild(season: Season) -> None:
         SeasonStanding.objects.bulk_update(
             changed, ["rank", "points", "races", "wins", "best_rank"], batch_size=500
         )
+
+
+def supersede_older_versions(result: Result) -> None:
+    """A re-race landed: the racer's results of other versions in the race leave the
+    board. Call inside the transaction that stores `result`."""
+    Result.objects.filter(race_id=result.race_id, racer_id=result.racer_id, superseded_at__isnull=True).exclude(
+        simulator_version=result.simulator_version
+    ).update(superseded_at=timezone.now())
+    standings_rebuild(result.race)

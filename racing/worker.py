@@ -26,7 +26,7 @@ from tracks.services import track_file_bytes
 from . import signals
 from .models import Result, Submission
 from .runner import PlatformFault, RaceRun, race_model
-from .standings import race_standing_apply, season_standings_rebuild
+from .standings import race_standing_apply, season_standings_rebuild, supersede_older_versions
 from .uploads import model_metadata_bytes
 from .videos import video_enqueue_on_commit
 
@@ -251,9 +251,12 @@ def result_record(*, claim: Claim, data: dict, replay_path: Path | None) -> Resu
         submission.error = ""
         submission.save(update_fields=["status", "finished_at", "lease_expires_at", "error"])
         result.submission = submission
-        race_standing_apply(result)
-        if submission.race.season_id:
-            season_standings_rebuild(submission.race.season)
+        if submission.rerace_of_id:
+            supersede_older_versions(result)  # rebuilds the board without them
+        else:
+            race_standing_apply(result)
+            if submission.race.season_id:
+                season_standings_rebuild(submission.race.season)
         # Inside the transaction, so that the live layer publishes only what commits.
         signals.result_landed.send(sender=Result, result=result)
         video_enqueue_on_commit(result)

@@ -104,6 +104,7 @@ def test_first_version_database_migrates_forward_with_nothing_lost():
     assert (standing.race_id, standing.result_id, standing.rank, standing.points) == (race.pk, result.pk, 1, 25)
     assert SeasonStanding.objects.get().points == 25
     assert RaceStanding._meta.db_table == "racing_racestanding"
+    assert standing.simulator_version == "1"  # copied from its result
 
     assert ContentType.objects.filter(app_label="racing", model="racestanding").exists()
     assert not ContentType.objects.filter(app_label="league", model="racestanding").exists()

@@ -8,14 +8,17 @@ import os
 import subprocess
 import sys
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
-from league.models import Racer, Season
+from league.community import community_race_create
+from league.models import Race, Racer, Season
 from league.services import season_create, season_open
 from racing.models import PolicyModel, Submission
 from racing.runner import ModelRejected, PlatformFault
@@ -26,6 +29,7 @@ from tracks.models import Track
 from tracks.services import tracks_load_shipped
 
 DEMO_SLUG = "demo"
+COMMUNITY_NAME = "Meet-up Sprint"
 DEFAULT_ADMIN_USERNAME = "admin"
 DEFAULT_ADMIN_PASSWORD = "admin"  # documented in the README; set DEMO_ADMIN_PASSWORD to change
 
@@ -42,9 +46,10 @@ class Command(BaseCommand):
             if changed:
                 self.stdout.write(f"loaded track {track.slug}")
         demo = self._season(season)
-        self._admin()
+        admin = self._admin()
+        community = self._community_race(admin)
         if not no_drivers:
-            self._house_drivers(demo)
+            self._house_drivers([*demo.races.select_related("season", "track"), community])
         self.stdout.write(self.style.SUCCESS(f"demo ready: season {demo.slug} ({demo.status})"))
 
     def _season(self, slug: str) -> Season:
@@ -60,22 +65,38 @@ class Command(BaseCommand):
             self.stdout.write(f"opened season {slug}")
         return demo
 
-    def _admin(self) -> None:
+    def _admin(self) -> Racer:
         User = get_user_model()
         username = os.environ.get("DEMO_ADMIN_USERNAME") or DEFAULT_ADMIN_USERNAME
         password = os.environ.get("DEMO_ADMIN_PASSWORD") or DEFAULT_ADMIN_PASSWORD
         user = User.objects.filter(username=username).first()
         if user is None:
             user = User.objects.create_superuser(username=username, password=password)
-            Racer.objects.get_or_create(user=user, defaults={"alias": "Race Control"})
             self.stdout.write(f"admin user: {username} / password: {password}")
         else:
             self.stdout.write(
                 f"admin user: {username} (exists; password as set before, by default "
                 f"{DEFAULT_ADMIN_PASSWORD!r} or $DEMO_ADMIN_PASSWORD)"
             )
+        racer, _ = Racer.objects.get_or_create(user=user, defaults={"alias": "Race Control"})
+        return racer
 
-    def _house_drivers(self, demo: Season) -> None:
+    def _community_race(self, owner: Racer) -> Race:
+        """One community race next to the season, as a facilitator would run it."""
+        race = Race.objects.filter(season__isnull=True, name=COMMUNITY_NAME).first()
+        if race is None:
+            track = Track.objects.filter(slug="paperclip").first() or Track.objects.order_by("name").first()
+            race = community_race_create(
+                owner=owner, track=track, name=COMMUNITY_NAME,
+                description="A friendly sprint the other way round: two laps, best lap counts, "
+                "five off-tracks and you are out.",
+                direction="clockwise", timing_method="BEST_LAP_TIME", laps=2, off_track_limit=5,
+                closes_at=timezone.now() + timedelta(days=14), time_zone="Europe/London",
+            )  # fmt: skip
+            self.stdout.write(f"created community race {race.name!r} on {track.name}")
+        return race
+
+    def _house_drivers(self, races: list[Race]) -> None:
         try:
             known = {d.name: d for d in house_drivers()}
         except Exception:  # the folders alone are enough
@@ -115,7 +136,7 @@ class Command(BaseCommand):
                     except (ModelRejected, PlatformFault) as exc:
                         raise CommandError(f"house driver {folder.name} refused: {exc}") from exc
                     self.stdout.write(f"registered house driver {alias!r} ({folder.name})")
-                for race in demo.races.select_related("season", "track"):
+                for race in races:
                     if Submission.objects.filter(racer=racer, race=race).exists():
                         continue
                     if not race.accepting_submissions():
