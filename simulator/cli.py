@@ -1,4 +1,4 @@
-"""`python -m simulator`: race, check, tracks, drivers, camera, bench.
+"""`python -m simulator`: race, check, import, tracks, drivers, camera, bench.
 
 Exit status: 0 for a race that ran (finished, DNF or failed); 2 with one line on stderr
 for anything the user must fix (arguments, track, model).
@@ -11,10 +11,16 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from .bench import run_bench
 from .catalog import list_tracks, load_track
+from .deepracer import (
+    DEFAULT_MAX_ARCHIVE_BYTES,
+    DEFAULT_MAX_MEMBERS,
+    DEFAULT_MAX_UNPACKED_BYTES,
+)
 from .drivers import write_drivers
 from .formatting import format_race_time, format_size
 from .metadata import ModelError
@@ -154,6 +160,62 @@ def cmd_check(args) -> int:
         print(f"OK  {Path(args.model).name}: {', '.join(info.sensors)}, {info.action_space_type}"
               f" ({info.n_actions} outputs), {info.size_bytes} bytes, "
               f"{info.trial_inference_ms:.2f} ms per inference, sha256 {info.sha256}")
+        _print_warnings(info.warnings)
+    return 0
+
+
+def _print_warnings(warnings) -> None:
+    for warning in warnings:
+        print(f"WARNING  {warning}")
+
+
+def cmd_import(args) -> int:
+    # Lazy: the converter loads onnx, which the other commands (a race, the web process
+    # importing this module) do not need at start-up.
+    from .deepracer.importer import import_archive
+
+    def refuse(field: str, message: str) -> int:
+        if args.json:
+            print(json.dumps({"ok": False, "field": field, "error": message}))
+        print(f"error: {field}: {message}", file=sys.stderr)
+        return 2
+
+    source, out = Path(args.archive), Path(args.out)
+    if not source.is_file():
+        return refuse("files", f"archive {source} does not exist")
+    if out.exists() and not out.is_dir():
+        return refuse("files", f"--out {out} is a file; give a folder")
+    with source.open("rb") as f:
+        data = f.read(args.max_archive_bytes + 1)  # import_archive says what is over the cap
+    try:
+        onnx_bytes, metadata, info = import_archive(
+            data, max_archive_bytes=args.max_archive_bytes, max_unpacked_bytes=args.max_unpacked_bytes,
+            max_members=args.max_members, max_model_bytes=args.max_model_bytes,
+            max_metadata_bytes=args.max_metadata_bytes,
+        )  # fmt: skip
+        checked = check_model(onnx_bytes, metadata, max_model_bytes=args.max_model_bytes,
+                              max_metadata_bytes=args.max_metadata_bytes)
+    except ModelError as exc:
+        return refuse(exc.field, exc.message)
+    model_path, meta_path = out / "model.onnx", out / "model_metadata.json"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        model_path.write_bytes(onnx_bytes)
+        meta_path.write_text(json.dumps(metadata, indent=2) + "\n")
+    except OSError as exc:
+        return refuse("files", f"cannot write into {out} ({exc.strerror})")
+    if args.json:
+        print(json.dumps({"ok": True, "model": str(model_path), "metadata": str(meta_path),
+                          "import": info.to_dict(), "check": checked.to_dict()}))
+        return 0
+    print(f"Imported     {source.name}: {info.graph_file} (sha256 {info.archive_sha256[:12]} of the archive)")
+    print(f"Network      {info.network or 'unnamed'}, {info.algorithm}, {info.action_space_type} "
+          f"({info.n_outputs} outputs), sensors {', '.join(info.sensors)}")
+    print("Inputs       " + ", ".join(f"{i['name']} {i['dtype']}{i['shape']}" for i in info.inputs))
+    print("Operations   " + ", ".join(f"{op} x{n}" for op, n in info.op_counts.items()))
+    print(f"Wrote        {model_path} ({format_size(info.onnx_bytes)}) and {meta_path}")
+    print(f"Check        OK, {checked.trial_inference_ms:.2f} ms per inference, sha256 {checked.sha256}")
+    _print_warnings(checked.warnings)
     return 0
 
 
@@ -187,9 +249,13 @@ def cmd_camera(args) -> int:
         raise UsageError("--at is a fraction of the lap: 0 <= AT < 1")
     track = _load_track(args.track, args.reverse)
     params = SimParams()
-    camera = build_sensors(track, params, ("FRONT_FACING_CAMERA",))["FRONT_FACING_CAMERA"]
     car = start_state(track, args.at * track.length_m)
-    img = Image.fromarray(camera.render(car).copy(), mode="L")
+    if args.stereo:  # the left frame, then the right one, side by side
+        stereo = build_sensors(track, params, ("STEREO_CAMERAS",))["STEREO_CAMERAS"]
+        frame = np.hstack([f.copy() for f in stereo.render(car)])
+    else:
+        frame = build_sensors(track, params, ("FRONT_FACING_CAMERA",))["FRONT_FACING_CAMERA"].render(car).copy()
+    img = Image.fromarray(frame, mode="L")
     if args.scale > 1:
         img = img.resize((img.width * args.scale, img.height * args.scale), Image.NEAREST)
     try:
@@ -225,6 +291,15 @@ def _size_caps(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-metadata-bytes", type=int, default=DEFAULT_MAX_METADATA_BYTES, metavar="N",
                    help=f"refuse a metadata file larger than this "
                         f"(default {format_size(DEFAULT_MAX_METADATA_BYTES)})")
+
+
+def _archive_caps(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-archive-bytes", type=int, default=DEFAULT_MAX_ARCHIVE_BYTES, metavar="N",
+                   help=f"refuse a larger archive (default {format_size(DEFAULT_MAX_ARCHIVE_BYTES)})")
+    p.add_argument("--max-unpacked-bytes", type=int, default=DEFAULT_MAX_UNPACKED_BYTES, metavar="N",
+                   help=f"refuse an archive that unpacks to more (default {format_size(DEFAULT_MAX_UNPACKED_BYTES)})")
+    p.add_argument("--max-members", type=int, default=DEFAULT_MAX_MEMBERS, metavar="N",
+                   help=f"refuse an archive with more files and folders (default {DEFAULT_MAX_MEMBERS})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -264,6 +339,18 @@ def build_parser() -> argparse.ArgumentParser:
     _size_caps(c)
     c.set_defaults(func=cmd_check)
 
+    im = sub.add_parser(
+        "import", help="convert a DeepRacer console export",
+        description="Convert a DeepRacer console export (.tar.gz with a frozen graph and model_metadata.json) "
+                    "into model.onnx + model_metadata.json, and check them.",
+    )  # fmt: skip
+    im.add_argument("archive", help="the exported .tar.gz (or .tar)")
+    im.add_argument("--out", required=True, help="folder to write model.onnx and model_metadata.json into")
+    im.add_argument("--json", action="store_true", help="print one JSON object with what was imported")
+    _archive_caps(im)
+    _size_caps(im)
+    im.set_defaults(func=cmd_import)
+
     t = sub.add_parser("tracks", help="list the shipped tracks", description="List the shipped tracks.")
     t.add_argument("--json", action="store_true")
     t.set_defaults(func=cmd_tracks)
@@ -279,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     cam.add_argument("--out", required=True, help="PNG file to write")
     cam.add_argument("--scale", type=int, default=1, help="enlarge the 160x120 picture N times")
     cam.add_argument("--map", nargs="?", const="auto", help="also write a top-down map (optional path)")
+    cam.add_argument("--stereo", action="store_true", help="STEREO_CAMERAS: the left and right frames side by side")
     cam.set_defaults(func=cmd_camera)
 
     b = sub.add_parser("bench", help="benchmark the simulator", description="Full simulator step against the bare onnxruntime call, and whole trials.")

@@ -11,7 +11,7 @@ competitor's model. One driver per sensor:
   towards the side with more room, slows down when the space ahead is short, and
   picks the nearest action (argmax over the action scores).
 - `camera_driver`: FRONT_FACING_CAMERA as a TensorFlow-style NHWC image, continuous
-  actions. Finds the dashed centre line in a band of rows and pursues it.
+  actions. Finds the orange centre dashes in a band of rows and pursues them.
 
 Every number here is a constant of the graph: the drivers are deterministic.
 """
@@ -28,10 +28,11 @@ import onnx
 from onnx import TensorProto
 
 from . import layout as L
+from .camera import ground_points
 from .metadata import DEFAULT_CONTINUOUS_SPACE
 from .onnx_build import GraphBuilder
 from .params import CameraParams, CarParams, LidarParams
-from .sensors import CENTRE_GREY, EDGE_GREY
+from .scenery import ASPHALT_GREY, CENTRE_GREY
 
 # The LIDAR driver's discrete actions: the sharper the turn, the slower.
 LIDAR_ACTIONS = [
@@ -266,63 +267,65 @@ def lidar_driver(
 # --- FRONT_FACING_CAMERA -------------------------------------------------------------------
 
 
-def camera_ground_points(camera: CameraParams = CameraParams()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Car-frame ground point (x forward, y left, metres) seen by each pixel, and a mask
-    of the pixels that see the ground: the pinhole geometry of `sensors.CameraSensor`."""
-    w, h = camera.width_px, camera.height_px
-    f = (w / 2.0) / math.tan(camera.horizontal_fov_rad / 2.0)
-    u = (np.arange(w) + 0.5 - w / 2.0) / f
-    v = (np.arange(h) + 0.5 - h / 2.0) / f
-    uu, vv = np.meshgrid(u, v)
-    p = camera.pitch_down_rad
-    rx = math.cos(p) - vv * math.sin(p)
-    rz = -math.sin(p) - vv * math.cos(p)
-    ground = rz < -1e-6
-    t = np.where(ground, camera.height_m / np.where(ground, -rz, 1.0), 0.0)
-    return rx * t, -uu * t, ground
-
-
 def camera_driver(
-    band_m: tuple[float, float] = (0.4, 1.2),
+    band_m: tuple[float, float] = (0.4, 1.1),
+    side_px: int = 14,
     top_speed_m_s: float = 4.0,
     slowdown_m_s_per_curvature: float = 1.25,
     min_speed_m_s: float = 1.2,
     camera: CameraParams = CameraParams(),
 ) -> onnx.ModelProto:
-    """Pursue the dashed centre line seen in the rows that look 0.4 .. 1.2 m ahead.
+    """Pursue the orange centre dashes seen in the rows that look 0.4 .. 1.1 m ahead.
 
-    Input NHWC [1, 120, 160, 1] float32 in [0, 1] (a TensorFlow-style export). A band-pass
-    on brightness keeps the centre line (grey 205) and drops tarmac, ground and the white
-    edges (255). Every pixel of the band sees a fixed ground point of the car frame, so
-    the mean over centre-line pixels of the pure-pursuit curvature 2 y / (x^2 + y^2) is
-    one matrix product; the car steers along that arc and slows down in proportion to it.
-    With no line in view the curvature is 0: straight on.
+    Input NHWC [1, 120, 160, 1] float32 in [0, 1] (a TensorFlow-style export). A dash
+    pixel is as bright as the dashes (a band-pass around their grey) with dark asphalt
+    `side_px` columns to its left and to its right (more than half a dash, even at the
+    band's near end): that keeps the dashes and drops the floor beside the track (nearly
+    as bright, but with no asphalt on both sides) and the soft borders of the white edge
+    lines, whose grey passes through the dashes' on the way. Every pixel of the band sees
+    a fixed floor point of the car's frame (`camera.ground_points`), so the mean over
+    dash pixels of the pure-pursuit curvature 2 y / (x^2 + y^2) is one matrix product;
+    the car steers along that arc and slows down in proportion to it. With no dash in
+    view the curvature is 0: straight on.
     """
-    gx, gy, ground = camera_ground_points(camera)
+    gx, gy, ground = ground_points(camera)
     lo, hi = band_m
+    w = camera.width_px
     band = ground & (gx >= lo) & (gx <= hi)
     rows = np.flatnonzero(band.any(axis=1))
     r0, r1 = int(rows[0]), int(rows[-1]) + 1
-    band = band[r0:r1]
-    gx, gy = gx[r0:r1], gy[r0:r1]
+    k = side_px
+    # The pixels tested: the band's rows, all but `side_px` columns at each side.
+    band = band[r0:r1, k : w - k]
+    gx, gy = gx[r0:r1, k : w - k], gy[r0:r1, k : w - k]
     with np.errstate(divide="ignore", invalid="ignore"):
         kappa = np.where(band, 2.0 * gy / (gx * gx + gy * gy), 0.0)
     weights = np.stack([kappa.ravel(), band.ravel().astype(np.float64)], axis=1)  # (pixels, 2)
 
     centre = CENTRE_GREY / 255.0
-    edge = EDGE_GREY / 255.0
-    low = centre - 0.1  # brightness band-pass: rises from `low` to `centre`, back to 0 at `edge`
-    fall = (centre - low) / (edge - centre)
+    spread = 30.0 / 255.0  # the band-pass: 1 at the dashes' grey, 0 beyond +-spread
+    # "Dark": 1 up to a little above the asphalt's grey, falling to 0 well below the floor's.
+    dark_lo, dark_hi = (ASPHALT_GREY + 10.0) / 255.0, (ASPHALT_GREY + 40.0) / 255.0
     b = GraphBuilder()
-    rows_img = b.node("Slice", "camera", _ints(b, [r0]), _ints(b, [r1]), _ints(b, [1]))  # (1, R, W, 1)
-    flat = b.node("Reshape", rows_img, _ints(b, [1, (r1 - r0) * camera.width_px]))
-    line = b.node("Sub", b.node("Relu", b.node("Sub", flat, b.const([low]))),
-                  b.node("Mul", b.node("Relu", b.node("Sub", flat, b.const([centre]))), b.const([1.0 + fall])))
-    line = b.node("Relu", line)
-    sums = b.node("MatMul", line, b.const(weights))  # (1, 2): sum of line * kappa, sum of line
-    k = b.node("Div", _slice(b, sums, 0, 1), b.node("Add", _slice(b, sums, 1, 2), b.const([1e-3])))
-    steer = _steer_from_curvature(b, k)
-    v = b.node("Sub", b.const([top_speed_m_s]), b.node("Mul", b.node("Abs", k), b.const([slowdown_m_s_per_curvature])))
+    img = b.node("Reshape", b.node("Slice", "camera", _ints(b, [r0]), _ints(b, [r1]), _ints(b, [1])),
+                 _ints(b, [1, r1 - r0, w]))  # (1, R, W)
+    mid = _slice(b, img, k, w - k, axis=2)
+    left = _slice(b, img, 0, w - 2 * k, axis=2)
+    right = _slice(b, img, 2 * k, w, axis=2)
+    line = b.node("Relu", b.node("Sub", b.const([1.0]),
+                                 b.node("Mul", b.node("Abs", b.node("Sub", mid, b.const([centre]))),
+                                        b.const([1.0 / spread]))))
+
+    def dark(x: str) -> str:
+        return b.node("Clip", b.node("Mul", b.node("Sub", b.const([dark_hi]), x), b.const([1.0 / (dark_hi - dark_lo)])),
+                      b.const(0.0), b.const(1.0))
+
+    score = b.node("Mul", line, b.node("Mul", dark(left), dark(right)))
+    flat = b.node("Reshape", score, _ints(b, [1, (r1 - r0) * (w - 2 * k)]))
+    sums = b.node("MatMul", flat, b.const(weights))  # (1, 2): sum of score * kappa, sum of score
+    kap = b.node("Div", _slice(b, sums, 0, 1), b.node("Add", _slice(b, sums, 1, 2), b.const([1e-3])))
+    steer = _steer_from_curvature(b, kap)
+    v = b.node("Sub", b.const([top_speed_m_s]), b.node("Mul", b.node("Abs", kap), b.const([slowdown_m_s_per_curvature])))
     v = b.node("Clip", v, b.const(min_speed_m_s), b.const(DEFAULT_CONTINUOUS_SPACE["speed"]["high"]))
     out = _continuous_output(b, steer, v)
     shape = [1, camera.height_px, camera.width_px, 1]
@@ -395,8 +398,8 @@ def house_drivers() -> list[HouseDriver]:
             name="camera-centreline",
             alias="House: Line Spotter",
             description=(
-                "Front camera (NHWC image), continuous actions: finds the dashed centre "
-                "line a metre ahead and follows it."
+                "Front camera (NHWC image), continuous actions: finds the orange centre "
+                "dashes under a metre ahead and follows them."
             ),
             metadata=_metadata("FRONT_FACING_CAMERA", DEFAULT_CONTINUOUS_SPACE),
             model=camera_driver(),

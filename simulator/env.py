@@ -52,7 +52,7 @@ DEFAULT_METADATA = {
     "action_space_type": "continuous",
     "version": "5",
 }
-INPUT_NAMES = {sensor: name for name, sensor in L.SENSOR_INPUT_NAMES.items()}
+INPUT_NAMES = L.INPUT_NAMES
 CAMERA_LAYOUTS = ("NHWC", "NCHW")
 CAMERA_DTYPES = ("float32", "uint8")
 
@@ -115,6 +115,7 @@ class TimeTrialEnv(gym.Env):
             the `reset(seed=...)` generator (off by default, as in the official trial).
         camera_layout / camera_dtype: how your camera model declares its input:
             "NHWC" (TensorFlow) or "NCHW" (PyTorch); "float32" (0..1) or "uint8" (0..255).
+            STEREO_CAMERAS: the two frames as two channels, left then right.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 15}
@@ -188,7 +189,8 @@ class TimeTrialEnv(gym.Env):
             lid = self.params.lidar
             return (lid.beams,), np.float32, np.float32(lid.min_range_m), np.float32(lid.clipping_dist_m)
         cam = self.params.camera
-        shape = (cam.height_px, cam.width_px, 1) if layout == "NHWC" else (1, cam.height_px, cam.width_px)
+        c = 2 if sensor == "STEREO_CAMERAS" else 1  # the stereo pair: left, right
+        shape = (cam.height_px, cam.width_px, c) if layout == "NHWC" else (c, cam.height_px, cam.width_px)
         if dtype == "uint8":
             return shape, np.uint8, 0, 255
         return shape, np.float32, 0.0, 1.0

@@ -2,7 +2,8 @@
 
 An uploaded model is hostile until proven otherwise: a size cap, `onnx.checker`, only the
 standard operator domains, no external data references anywhere a tensor can live, and
-declared inputs and output that match the metadata's sensors and actions.
+declared inputs and output that match the metadata's sensors and actions. Warnings (in
+`ModelInfo.warnings`) for what passes but would not race as meant: the pixel-scale trap.
 
 `onnx` is imported inside `inspect_model`: the league's web process imports the simulator
 (metadata checks, tracks, replays) and never inspects a model itself, so it does not load
@@ -42,6 +43,8 @@ class ModelInfo:
     inputs: tuple[InputSpec, ...]
     output_name: str
     trial_inference_ms: float = 0.0
+    # Things that pass the checks but probably do not race as the author expects.
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return {
@@ -56,6 +59,7 @@ class ModelInfo:
             ],
             "output": self.output_name,
             "trial_inference_ms": round(self.trial_inference_ms, 3),
+            "warnings": list(self.warnings),
         }
 
 
@@ -83,18 +87,21 @@ def _match(dims: list, expected: tuple[int, ...]) -> bool:
 
 
 def _input_spec(name: str, sensor: str, dims: list, dtype: str, cam: CameraParams, lidar: LidarParams) -> InputSpec:
-    if sensor == "FRONT_FACING_CAMERA":
+    if sensor in L.CAMERA_SENSORS:
+        # One grey channel, or two for the stereo pair (left, right).
         h, w = cam.height_px, cam.width_px
+        c = 2 if sensor == "STEREO_CAMERAS" else 1
         if dtype not in ("float32", "uint8"):
             raise ModelError("onnx", f"camera input {name!r} is {dtype}; declare it float32 (0..1) or uint8 (0..255)")
-        if _match(dims, (1, h, w, 1)):
-            return InputSpec(name, sensor, (1, h, w, 1), dtype, "NHWC")
-        if _match(dims, (1, 1, h, w)):
-            return InputSpec(name, sensor, (1, 1, h, w), dtype, "NCHW")
+        if _match(dims, (1, h, w, c)):
+            return InputSpec(name, sensor, (1, h, w, c), dtype, "NHWC")
+        if _match(dims, (1, c, h, w)):
+            return InputSpec(name, sensor, (1, c, h, w), dtype, "NCHW")
+        what = "two grayscale {w}x{h} images (left, right)" if c == 2 else "a grayscale {w}x{h} image"
         raise ModelError(
             "onnx",
-            f"camera input {name!r} has shape {_shape_str(dims)}; expected [1,{h},{w},1] (NHWC) "
-            f"or [1,1,{h},{w}] (NCHW) for a grayscale {w}x{h} image",
+            f"camera input {name!r} has shape {_shape_str(dims)}; expected [1,{h},{w},{c}] (NHWC) "
+            f"or [1,{c},{h},{w}] (NCHW) for " + what.format(w=w, h=h),
         )
     size = L.STATE_SIZE if sensor == "STATE" else lidar.beams
     if dtype != "float32":
@@ -190,9 +197,16 @@ def _input_sensors(model, sensors: tuple[str, ...]) -> list[tuple[Any, str]]:
                 "name each input after its sensor (camera, lidar, state)",
             )
         return [(inputs[0], sensors[0])]
+    if all(c in sensors for c in L.CAMERA_SENSORS):
+        raise ModelError("metadata", f"a model has one camera: list {' or '.join(L.CAMERA_SENSORS)}, not both")
+    # Input name -> sensor; `camera` is whichever camera the metadata lists.
+    by_name: dict[str, str] = {}
+    for sensor, name in L.INPUT_NAMES.items():
+        if sensor in sensors or name not in by_name:
+            by_name[name] = sensor
     pairs = []
     for vi in inputs:
-        sensor = L.SENSOR_INPUT_NAMES.get(vi.name.lower())
+        sensor = by_name.get(vi.name.lower())
         if sensor is None:
             raise ModelError(
                 "onnx",
@@ -228,6 +242,56 @@ def _check_output(onnx, out, metadata: ModelMetadata) -> int:
     return n_actions
 
 
+# Ops that hand the camera on unchanged in value, between the input and a rescaling.
+_PIXEL_PASS_THROUGH = {"Identity", "Transpose", "Reshape", "Squeeze", "Unsqueeze", "Flatten", "Cast"}
+
+
+def _pixel_scale_warnings(onnx, model, specs: list[InputSpec]) -> tuple[str, ...]:
+    """The pixel-scale trap: a float32 camera input that the graph first divides by 255
+    (or multiplies by 1/255). TensorFlow exports, DeepRacer's among them, rescale inside
+    the graph; fed our float32 pixels in [0, 1], such a model sees a world 255 times too
+    dark and still passes every other check."""
+    graph = model.graph
+    consts = {i.name: i for i in graph.initializer if len(i.dims) <= 4 and all(d == 1 for d in i.dims)}
+    consts.update({n.output[0]: a.t for n in graph.node if n.op_type == "Constant"
+                   for a in n.attribute if a.name == "value" and a.HasField("t")})  # fmt: skip
+    readers: dict[str, list] = {}
+    for node in graph.node:
+        for name in node.input:
+            readers.setdefault(name, []).append(node)
+
+    def is_scale(name: str, value: float) -> bool:
+        t = consts.get(name)
+        if t is None or t.data_type not in (1, 11):  # float, double
+            return False
+        arr = onnx.numpy_helper.to_array(t)
+        return arr.size > 0 and bool(abs(arr.astype("float64") - value).max() <= value * 1e-3)
+
+    found = []
+    for spec in specs:
+        if not spec.layout or spec.dtype != "float32":  # only camera inputs have a layout
+            continue
+        frontier, steps = [spec.name], 0
+        while frontier and steps < 4 and spec.name not in found:
+            nxt = []
+            for name in frontier:
+                for node in readers.get(name, []):
+                    other = [i for i in node.input if i != name]
+                    if (node.op_type == "Div" and node.input[0] == name and other and is_scale(other[0], 255.0)) or (
+                            node.op_type == "Mul" and other and is_scale(other[0], 1.0 / 255.0)):
+                        found.append(spec.name)
+                    elif node.op_type in _PIXEL_PASS_THROUGH:
+                        nxt.extend(node.output)
+            frontier, steps = nxt, steps + 1
+    return tuple(
+        f"camera input {name!r} is float32 and the model divides it by 255 first: the simulator feeds "
+        "float32 pixels in [0, 1], so the model sees its world 255 times too dark. Declare the input "
+        "uint8 (the simulator then feeds raw 0..255 pixels) or remove the division; a DeepRacer export "
+        "is converted right by `python -m simulator import`."
+        for name in found
+    )
+
+
 def inspect_model(
     onnx_bytes: bytes,
     metadata: ModelMetadata,
@@ -256,5 +320,6 @@ def inspect_model(
         n_actions=n_actions,
         inputs=tuple(specs),
         output_name=out.name,
+        warnings=_pixel_scale_warnings(onnx, model, specs),
     )
     return info, model

@@ -47,4 +47,10 @@ ACTION_STEERING = 0
 ACTION_SPEED = 1
 
 # --- Sensor input names for models with several inputs -----------------------------------
-SENSOR_INPUT_NAMES = {"camera": "FRONT_FACING_CAMERA", "lidar": "LIDAR", "state": "STATE"}
+# Each input is named after its sensor. A model has at most one camera, the front camera
+# or the stereo pair, and its input is `camera` either way.
+CAMERA_SENSORS = ("FRONT_FACING_CAMERA", "STEREO_CAMERAS")
+INPUT_NAMES = {"FRONT_FACING_CAMERA": "camera", "STEREO_CAMERAS": "camera", "LIDAR": "lidar", "STATE": "state"}
+# STEREO_CAMERAS input: the two grey frames as two channels, in this order.
+STEREO_LEFT = 0
+STEREO_RIGHT = 1

@@ -11,7 +11,7 @@ import numbers
 from dataclasses import dataclass, field
 
 TIMING_METHODS = ("TOTAL_TIME", "BEST_LAP_TIME", "AVG_LAP_TIME")
-SENSORS = ("FRONT_FACING_CAMERA", "LIDAR", "STATE")
+SENSORS = ("FRONT_FACING_CAMERA", "STEREO_CAMERAS", "LIDAR", "STATE")
 
 # What a race's rules may be (inclusive bounds): RaceRules refuses anything else, and the
 # league's forms and API import these rather than repeat them.
@@ -57,13 +57,25 @@ class CarParams:
 
 @dataclass(frozen=True)
 class CameraParams:
+    """DeepRacer's camera: 160x120 grey, 1.13 rad across, mounted as on its simulator's car
+    (the lens about 0.13 m above the ground and 0.145 m ahead of the car's centre, pitched
+    15 deg down, so that the horizon sits near row 26)."""
+
     width_px: int = 160
     height_px: int = 120
     horizontal_fov_rad: float = 1.13
-    height_m: float = 0.12
-    pitch_down_rad: float = math.radians(18.0)
-    # Metres of ground per texel in the pre-rendered top-down texture the camera samples.
+    height_m: float = 0.13
+    forward_m: float = 0.145
+    pitch_down_rad: float = math.radians(15.0)
+    # STEREO_CAMERAS: two such cameras this far apart, one each side of the car's centre
+    # line (DeepRacer's pair sits 0.03 m left and right of it).
+    stereo_baseline_m: float = 0.06
+    # Metres of floor per texel of the pre-rendered floor texture's base level (the lines
+    # drawn antialiased; the rows nearest the car read a level twice as fine, interpolated).
     texel_m: float = 0.01
+    # Floor further ahead than this is not rendered: those rows (just under the horizon)
+    # show the walls' foot.
+    max_range_m: float = 10.0
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from .params import (
     LidarParams,
     PolicyLimits,
 )
+from .watchdog import InferenceWatch
 
 _CONTROL_HZ = CarParams().control_hz  # for messages: the budget is one control period
 
@@ -94,15 +95,19 @@ class Policy:
         self._shape = (1, self._n)
         self._max_single_s = limits.max_single_step_s
         self._window_steps = limits.budget_window_steps
+        # An inference that outlives the step limit is ended (watchdog.py) through the
+        # RunOptions it runs with: fresh ones per step, silent (the CLI's stderr is ours).
+        self._watch = InferenceWatch(limits.max_single_step_s)
+        self._run_options = ort.RunOptions
         # The binding underneath InferenceSession.run skips per-call input-name
         # validation (done once at load); fall back to the public call if it moves.
         inner = getattr(self.session, "_sess", None)
         self._run = inner.run if inner is not None and hasattr(inner, "run") else (
-            lambda names, feed, _opts: self.session.run(names, feed))
+            lambda names, feed, opts: self.session.run(names, feed, opts))
         self._run_bound, self._bound_values = self._bind_buffers(inner)
         self.reset_clock()
 
-    def _bind_buffers(self, inner) -> tuple[Callable[[], None] | None, Callable[[], list] | None]:
+    def _bind_buffers(self, inner) -> tuple[Callable[..., None] | None, Callable[[], list] | None]:
         """(run, read the action values) without per-call setup, or (None, None).
 
         An IOBinding points onnxruntime at our input buffers and at a preallocated
@@ -110,8 +115,6 @@ class Policy:
         about half the cost of `run` for a small model, same kernels, same numbers. Only
         for a float32 action output, and only if this onnxruntime has the internals.
         """
-        import onnxruntime as ort  # lazy: see the module docstring
-
         try:
             if self.session.get_outputs()[0].type != "tensor(float)":
                 return None, None
@@ -122,7 +125,7 @@ class Policy:
             binding.bind_output(self.info.output_name, "cpu", 0, np.float32, list(out.shape), out.ctypes.data)
             # The binding holds raw pointers: keep the arrays alive as long as it is used.
             self._bound_arrays = (list(self.feed.values()), out)
-            run = partial(inner.run_with_iobinding, binding._iobinding, ort.RunOptions())
+            run = partial(inner.run_with_iobinding, binding._iobinding)  # + the step's RunOptions
         except Exception:  # the plain call works everywhere
             return None, None
         return run, out.reshape(-1).tolist
@@ -134,20 +137,29 @@ class Policy:
     def act(self) -> tuple[float, float, int]:
         """Run the model on the filled buffers: (steering_deg, speed_m_s, action index or -1)."""
         run_bound = self._run_bound
+        opts = self._run_options()
+        opts.log_severity_level = 4
         t0 = perf_counter()
+        self._watch.running = (t0, opts)
         try:
             if run_bound is not None:
                 try:
-                    run_bound()
+                    run_bound(opts)
                 except Exception:
+                    if opts.terminate:
+                        raise
                     # The bound output has the declared shape [1, n]; a model that returns
                     # another shape, or crashes, is diagnosed by the plain call below.
                     self._run_bound = run_bound = None
             if run_bound is None:
-                out = self._run(self._outputs, self.feed, None)[0]
+                out = self._run(self._outputs, self.feed, opts)[0]
         except Exception as exc:
+            if opts.terminate:  # the watchdog ended it past the limit: too slow
+                self._account(perf_counter() - t0)
             first = str(exc).strip().splitlines()[0][:300]
             raise PolicyFailure(f"the model crashed during inference: {first}") from None
+        finally:
+            self._watch.running = None
         dt = perf_counter() - t0
         self._window_s += dt
         self._window_n += 1

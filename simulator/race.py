@@ -13,9 +13,10 @@ import numpy as np
 
 from . import SIMULATOR_VERSION
 from . import layout as L
+from .camera import CameraSensor, StereoCameraSensor
 from .params import RaceRules, SimParams
 from .policy import Policy, PolicyFailure
-from .sensors import CameraSensor, LidarSensor, StateSensor
+from .sensors import LidarSensor, StateSensor
 from .track import Projection, Track, wrap_angle
 from .vehicle import CarState, make_stepper
 
@@ -91,6 +92,8 @@ def build_sensors(track: Track, params: SimParams, sensors: tuple[str, ...]) -> 
                 cache[sensor] = StateSensor(track, params.car)
             elif sensor == "LIDAR":
                 cache[sensor] = LidarSensor(track, params.lidar)
+            elif sensor == "STEREO_CAMERAS":
+                cache[sensor] = StereoCameraSensor(track, params.camera)
             else:
                 cache[sensor] = CameraSensor(track, params.camera)
         out[sensor] = cache[sensor]
@@ -107,9 +110,12 @@ def make_observer(buffers: dict[str, np.ndarray], track: Track, params: SimParam
     """A function (car, projection) that fills the observation buffers of these sensors.
 
     `buffers` maps sensor name to the array the model reads (its declared shape and
-    dtype); a camera buffer of uint8 gets 0..255, a float one 0..1.
+    dtype); a camera buffer of uint8 gets 0..255, a float one 0..1 (the uint8 value / 255).
+    A stereo buffer holds the left frame in channel L.STEREO_LEFT, the right one in
+    L.STEREO_RIGHT, channels last (NHWC, [1, h, w, 2]) or first (NCHW, [1, 2, h, w]).
     """
     sensors = build_sensors(track, params, tuple(buffers))
+    h, w = params.camera.height_px, params.camera.width_px
     fills = []
     for sensor, buf in buffers.items():
         sens = sensors[sensor]
@@ -118,16 +124,12 @@ def make_observer(buffers: dict[str, np.ndarray], track: Track, params: SimParam
         elif sensor == "LIDAR":
             view = buf.reshape(-1)
             fills.append(lambda car, proj, s=sens, v=view: s.fill(v, car))
+        elif sensor == "STEREO_CAMERAS":
+            nhwc = buf.shape[-1] == 2
+            left, right = ((buf[0, :, :, c] if nhwc else buf[0, c]) for c in (L.STEREO_LEFT, L.STEREO_RIGHT))
+            fills.append(lambda car, proj, write=sens.writer(left, right): write(car))
         else:
-            h, w = params.camera.height_px, params.camera.width_px
-            view = buf.reshape(h, w)
-            if buf.dtype == np.uint8:
-                fills.append(lambda car, proj, s=sens, v=view: np.copyto(v, s.render(car)))
-            else:
-                scale = np.float32(1.0 / 255.0)
-                fills.append(
-                    lambda car, proj, s=sens, v=view: np.multiply(s.render(car), scale, out=v)
-                )
+            fills.append(lambda car, proj, write=sens.writer(buf.reshape(h, w)): write(car))
     if len(fills) == 1:
         return fills[0]
 

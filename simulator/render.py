@@ -1,8 +1,8 @@
 """Pictures for people: top-down track maps (Pillow).
 
-The camera's grayscale world lives in `sensors.py`; this module draws in colour for
-track pages, the CLI, the Gymnasium env and videos (`simulator.video`), and holds the
-speed palette they share.
+The camera's grey world lives in `scenery.py` and `camera.py`; this module draws in
+colour for track pages, the CLI, the Gymnasium env and videos (`simulator.video`), and
+holds the speed palette they share.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from . import layout as L
 from .race import RaceResult
@@ -13,11 +13,16 @@ REPLAY_FORMAT = "vrl-replay/1"
 
 
 def replay_dict(result: RaceResult, track: Track, track_ref: str = "") -> dict:
-    """Columns are listed once; each trajectory row follows `layout.TRAJ_COLUMNS`."""
+    """Columns are listed once; each trajectory row follows `layout.TRAJ_COLUMNS`.
+
+    `track_ref` names the track as it was given: a shipped track's slug or a file, of
+    which only the name is kept. Replays are published, and the folder of the file can
+    be a server's temporary one.
+    """
     return {
         "format": REPLAY_FORMAT,
         "track": {
-            "ref": track_ref or track.name,
+            "ref": PurePath(track_ref).name if track_ref else track.name,
             "length_m": round(track.length_m, 4),
             "waypoints": len(track.center),
             # The track file is stored once, forwards: whoever draws this replay from it

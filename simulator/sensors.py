@@ -1,4 +1,5 @@
-"""What the policy sees: the STATE vector, the LIDAR ranges and the front camera.
+"""What the policy sees: the STATE vector and the LIDAR ranges (the cameras are in
+`camera.py`).
 
 Each sensor writes into a preallocated buffer so that a race step allocates little.
 Layouts come from `layout.py`; geometry from `track.py`.
@@ -11,10 +12,9 @@ import struct
 from typing import Callable
 
 import numpy as np
-from PIL import Image, ImageDraw
 
 from . import layout as L
-from .params import CameraParams, CarParams, LidarParams
+from .params import CarParams, LidarParams
 from .track import Projection, Track
 from .vehicle import CarState
 
@@ -27,17 +27,6 @@ _BELOW_ONE = float(np.nextafter(np.float32(1.0), np.float32(0.0)))
 _dot = getattr(np.dot, "_implementation", np.dot)
 _copyto = getattr(np.copyto, "_implementation", np.copyto)
 _putmask = getattr(np.putmask, "_implementation", np.putmask)
-
-# Grey levels of the rendered world (the camera is grayscale).
-GROUND_GREY = 70  # off-track ground
-SURFACE_GREY = 38  # tarmac
-EDGE_GREY = 255  # white edge lines
-CENTRE_GREY = 205  # dashed centre line (yellow on the real track)
-SKY_TOP_GREY = 225
-SKY_HORIZON_GREY = 170
-EDGE_LINE_M = 0.05
-CENTRE_LINE_M = 0.025
-CENTRE_DASH_M = 0.15
 
 
 # --- STATE ---------------------------------------------------------------------------------
@@ -324,135 +313,3 @@ class LidarSensor:
         r = np.where(hit, r, np.inf).min(axis=1)
         np.clip(r, p.min_range_m, p.clipping_dist_m, out=r)
         out[:] = r
-
-
-# --- FRONT_FACING_CAMERA -------------------------------------------------------------------
-
-
-def render_track_texture(track: Track, texel_m: float, margin_m: float) -> tuple[np.ndarray, tuple[float, float]]:
-    """Top-down grayscale picture of the track, one texel per `texel_m` metres.
-
-    Returns the image (rows = y, ascending) and the world coordinates of texel (0, 0).
-    """
-    x0, y0, x1, y1 = track.bounds
-    ox, oy = x0 - margin_m, y0 - margin_m
-    w = int(math.ceil((x1 - x0 + 2 * margin_m) / texel_m)) + 1
-    h = int(math.ceil((y1 - y0 + 2 * margin_m) / texel_m)) + 1
-    img = Image.new("L", (w, h), GROUND_GREY)
-    draw = ImageDraw.Draw(img)
-
-    def px(pts: np.ndarray) -> list[tuple[float, float]]:
-        return [((p[0] - ox) / texel_m, (p[1] - oy) / texel_m) for p in pts]
-
-    left = np.vstack([track.left, track.left[:1]])
-    right = np.vstack([track.right, track.right[:1]])
-    for i in range(track.n):
-        quad = np.array([left[i], left[i + 1], right[i + 1], right[i]])
-        draw.polygon(px(quad), fill=SURFACE_GREY, outline=SURFACE_GREY)
-    edge_px = max(1, int(round(EDGE_LINE_M / texel_m)))
-    for border in (left, right):
-        draw.line(px(border), fill=EDGE_GREY, width=edge_px, joint="curve")
-    # Dashed centre line: dashes of CENTRE_DASH_M every 2 * CENTRE_DASH_M of arc length.
-    dense = track.dense_centre()
-    step = track.length_m / len(dense)
-    period = max(int(round(2 * CENTRE_DASH_M / step)), 2)
-    dash = period // 2
-    centre_px = max(1, int(round(CENTRE_LINE_M / texel_m)))
-    for k in range(0, len(dense) - dash, period):
-        draw.line(px(dense[k : k + dash + 1]), fill=CENTRE_GREY, width=centre_px)
-    return np.asarray(img, dtype=np.uint8), (ox, oy)
-
-
-class CameraSensor:
-    """A pinhole camera on the car looking at the flat track.
-
-    The ground is flat and the camera rigid, so every pixel below the horizon always
-    sees the same point of the car frame; rendering a frame is one rigid transform of
-    those points and a texture lookup. Rows whose ground lies beyond `max_range_m`
-    ahead show plain ground, so the rendered rows are one contiguous block of the
-    frame and the lookup writes straight into it.
-    """
-
-    def __init__(self, track: Track, params: CameraParams, max_range_m: float = 8.0):
-        self.params = params
-        w, h = params.width_px, params.height_px
-        f = (w / 2.0) / math.tan(params.horizontal_fov_rad / 2.0)
-        u = (np.arange(w) + 0.5 - w / 2.0) / f
-        v = (np.arange(h) + 0.5 - h / 2.0) / f
-        uu, vv = np.meshgrid(u, v)  # (h, w)
-        p = params.pitch_down_rad
-        # Ray = forward + left * (-u) + up * (-v), camera pitched down by p.
-        rx = math.cos(p) - vv * math.sin(p)
-        ry = -uu
-        rz = -math.sin(p) - vv * math.cos(p)
-        ground = rz < -1e-6
-        with np.errstate(divide="ignore"):
-            t = np.where(ground, params.height_m / -rz, np.inf)
-        gx = rx * t
-        gy = ry * t
-        # The forward distance depends on the row only: rows from `first_row` down are
-        # near enough to render.
-        near_rows = np.flatnonzero(ground[:, 0] & (gx[:, 0] <= max_range_m))
-        self._first = int(near_rows[0]) * w
-        texel = params.texel_m
-        self._ground_m = (np.arange(self._first, w * h), gx[near_rows[0]:].ravel(), gy[near_rows[0]:].ravel())
-        self._gx = (gx[near_rows[0]:].ravel() / texel).astype(np.float32)
-        self._gy = (gy[near_rows[0]:].ravel() / texel).astype(np.float32)
-        reach_m = float(np.hypot(gx[near_rows[0]:], gy[near_rows[0]:]).max())
-        # The texture's margin covers everything the camera can see from anywhere within
-        # `_free_m` of the track's bounding box; beyond that indices are clipped.
-        self._free_m = 1.5
-        margin = reach_m + self._free_m + 0.1
-        texture, (ox, oy) = render_track_texture(track, texel, margin_m=margin)
-        self._tex_flat = texture.ravel()
-        self._tex_w = texture.shape[1]
-        self._tex_h = texture.shape[0]
-        self._ox = ox
-        self._oy = oy
-        self._texel = texel
-        x0, y0, x1, y1 = track.bounds
-        self._safe = (x0 - self._free_m, y0 - self._free_m, x1 + self._free_m, y1 + self._free_m)
-        # Background: sky above the horizon, plain ground beyond the range.
-        sky = np.linspace(SKY_TOP_GREY, SKY_HORIZON_GREY, h)[:, None] * np.ones((1, w))
-        base = np.where(ground, GROUND_GREY, sky)
-        self._frame = base.astype(np.uint8).ravel()
-        self._rendered = self._frame[self._first:]
-        n = len(self._gx)
-        self._fx = np.empty(n, dtype=np.float32)
-        self._fy = np.empty(n, dtype=np.float32)
-        self._tmp = np.empty(n, dtype=np.float32)
-        self._ix = np.empty(n, dtype=np.intp)
-        self._iy = np.empty(n, dtype=np.intp)
-
-    def ground_points_m(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(flat pixel indices, metres forward, metres left) of the pixels that see the track."""
-        return self._ground_m
-
-    def render(self, car: CarState) -> np.ndarray:
-        """The grayscale image (height_px, width_px) uint8 seen from this car pose.
-
-        The returned array is reused by the next call.
-        """
-        c = math.cos(car.heading_rad)
-        s = math.sin(car.heading_rad)
-        cx = (car.x_m - self._ox) / self._texel
-        cy = (car.y_m - self._oy) / self._texel
-        fx, fy, tmp, ix, iy = self._fx, self._fy, self._tmp, self._ix, self._iy
-        np.multiply(self._gx, c, out=fx)
-        np.multiply(self._gy, s, out=tmp)
-        fx -= tmp
-        fx += cx
-        np.multiply(self._gx, s, out=fy)
-        np.multiply(self._gy, c, out=tmp)
-        fy += tmp
-        fy += cy
-        x0, y0, x1, y1 = self._safe
-        if not (x0 <= car.x_m <= x1 and y0 <= car.y_m <= y1):
-            np.clip(fx, 0, self._tex_w - 1, out=fx)
-            np.clip(fy, 0, self._tex_h - 1, out=fy)
-        np.copyto(ix, fx, casting="unsafe")
-        np.copyto(iy, fy, casting="unsafe")
-        iy *= self._tex_w
-        iy += ix
-        np.take(self._tex_flat, iy, out=self._rendered)
-        return self._frame.reshape(self.params.height_px, self.params.width_px)

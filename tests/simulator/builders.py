@@ -296,6 +296,37 @@ def camera_mean_model(layout: str = "NHWC", input_type=TensorProto.FLOAT) -> byt
 # --- broken and hostile models ---------------------------------------------------------------
 
 
+ENDLESS_TRIPS = 2 * 10**9  # about 10 minutes of onnxruntime at ~3 ns per trip
+
+
+def endless_model(faster_than_m_s: float | None = None, speed_m_s: float = 2.0) -> bytes:
+    """A step that never returns: a Loop of ENDLESS_TRIPS cheap trips, on every step, or
+    only once the car is faster than `faster_than_m_s` (so that the upload's trial
+    inference, on a car at rest, passes). Otherwise it drives straight on."""
+    b = GraphBuilder()
+    v = _state_slice(b, L.STATE_SPEED)
+    action = b.node("Add", b.const([[0.0, unit(speed_m_s, 0.5, 4.0)]]), b.node("Mul", v, b.const(0.0)))
+    if faster_than_m_s is None:
+        trips = b.const(ENDLESS_TRIPS, np.int64)
+    else:
+        fast = b.node("Reshape", b.node("Greater", v, b.const(faster_than_m_s)), b.const([], np.int64))
+        trips = b.node("Where", fast, b.const(ENDLESS_TRIPS, np.int64), b.const(1, np.int64))
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+         helper.make_node("Neg", ["carried_in"], ["carried_out"])],
+        "endless_body",
+        [helper.make_tensor_value_info("trip", TensorProto.INT64, []),
+         helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("carried_in", TensorProto.FLOAT, [1, 2])],
+        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("carried_out", TensorProto.FLOAT, [1, 2])],
+    )
+    # One trip (a slow car) negates once: the Loop starts from the negated action.
+    looped = b.node("Loop", trips, b.const(True, np.bool_), b.node("Neg", action), body=body)
+    return to_bytes(b.model([("state", TensorProto.FLOAT, [1, L.STATE_SIZE])], looped, "action", [1, 2]))
+
+
+
 def _raw_model(nodes, inputs=None, outputs=None, initializers=(), opsets=(("", OPSET),)) -> onnx.ModelProto:
     """A graph as written, without onnx.checker; by default input `state` [1, 26] and
     output `action` [1, 2]."""

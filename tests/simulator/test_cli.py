@@ -110,7 +110,7 @@ def test_replay_file_is_written_and_readable(cli, pursuit_pkg, stadium_file, tmp
     data = read_replay(replay)
     assert data["result"] == json.loads(out)
     assert len(data["trajectory"]) == data["result"]["steps"]
-    assert data["track"]["ref"] == str(stadium_file)
+    assert data["track"]["ref"] == stadium_file.name  # its name, never its folder
     assert [e["type"] for e in data["events"]] == ["lap"]
 
 
@@ -214,7 +214,7 @@ UNLOADABLE = {
     "metadata-not-json": (lambda: B.pursuit_model(), "{oops", "error: metadata: model_metadata.json is not valid JSON"),
     "metadata-steering": (lambda: B.pursuit_model(), B.continuous_metadata(steering=(-45, 45)), "within -30..30"),
     "metadata-sensor": (lambda: B.pursuit_model(), B.continuous_metadata(sensor="SONAR"),
-                        "supported sensors: FRONT_FACING_CAMERA, LIDAR, STATE"),
+                        "supported sensors: FRONT_FACING_CAMERA, STEREO_CAMERAS, LIDAR, STATE"),
     "onnxruntime-refuses": (B.type_error_model, B.continuous_metadata(), "onnxruntime cannot load the model"),
 }
 

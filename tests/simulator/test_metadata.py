@@ -12,7 +12,7 @@ from simulator.params import DEFAULT_MAX_METADATA_BYTES, CarParams
 from . import builders as B
 
 STATE_META = B.continuous_metadata()
-SUPPORTED = "FRONT_FACING_CAMERA, LIDAR, STATE"
+SUPPORTED = "FRONT_FACING_CAMERA, STEREO_CAMERAS, LIDAR, STATE"
 
 
 def test_discrete_metadata():

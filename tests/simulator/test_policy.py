@@ -37,7 +37,8 @@ def test_check_model_accepts_a_discrete_lidar_model():
     "metadata, phrase",
     [("{'action_space': [}", "not valid JSON"),
      (B.continuous_metadata(steering=(-30, 31)), "steering must be within -30..30"),
-     ({**STATE_META, "sensor": ["STEREO_CAMERAS"]}, "supported sensors: FRONT_FACING_CAMERA, LIDAR, STATE")],
+     ({**STATE_META, "sensor": ["SECTOR_LIDAR"]},
+      "supported sensors: FRONT_FACING_CAMERA, STEREO_CAMERAS, LIDAR, STATE")],
 )
 def test_check_model_reports_metadata_errors(refused, pursuit_bytes, metadata, phrase):
     refused(lambda: check_model(pursuit_bytes, metadata), "metadata", phrase)

@@ -1,4 +1,4 @@
-"""What the policy sees: the STATE layout, LIDAR ranges and the camera picture.
+"""What the policy sees: the STATE layout and the LIDAR ranges (the cameras: test_camera.py).
 
 Most checks sit on the bottom straight of a long stadium (y = -1.5, driving +x,
 1 m wide, straight from x = -5 to x = 5), where every number is known by hand.
@@ -10,23 +10,11 @@ import math
 
 import numpy as np
 import pytest
-from onnx import TensorProto
 
 from simulator import layout as L
-from simulator.params import CameraParams, CarParams, LidarParams, RaceRules, SimParams
-from simulator.race import make_observer, run_time_trial
-from simulator.sensors import (
-    EDGE_GREY,
-    GROUND_GREY,
-    SKY_HORIZON_GREY,
-    SURFACE_GREY,
-    CameraSensor,
-    LidarSensor,
-    StateSensor,
-)
+from simulator.params import CarParams, LidarParams
+from simulator.sensors import LidarSensor, StateSensor
 from simulator.vehicle import CarState
-
-from . import builders as B
 
 Y0 = -1.5  # the bottom straight's centre line
 HALF = 0.5  # half width
@@ -42,11 +30,6 @@ def state_of(track, car: CarState, dtype=np.float32) -> np.ndarray:
 @pytest.fixture(scope="module")
 def lidar(long_track):
     return LidarSensor(long_track, LidarParams())
-
-
-@pytest.fixture(scope="module")
-def camera(long_track):
-    return CameraSensor(long_track, CameraParams())
 
 
 # --- STATE ------------------------------------------------------------------------------------
@@ -226,84 +209,6 @@ def test_lidar_clipping_distance_is_configurable(long_track):
     out = np.zeros(64)
     sensor.fill(out, CarState(-3.0, Y0, 0.0, 0.0, 0.0))
     np.testing.assert_allclose(out, straight_ranges(0.0, clip=0.6), atol=1e-9)
-
-
-# --- camera -----------------------------------------------------------------------------------
-
-
-def test_camera_picture_shows_the_track_ahead(camera):
-    img = camera.render(CarState(-3.0, Y0, 0.0, 0.0, 0.0)).copy()
-    assert img.shape == (120, 160) and img.dtype == np.uint8
-    lower = img[80:]
-    # The lower middle is tarmac; the centre line dashes are the only other colour there.
-    assert np.mean(lower[:, 40:120] == SURFACE_GREY) > 0.9
-    band = img[20:45]  # rows that see 0.5-2 m ahead, where the edges come into view
-    middle = np.mean(band[:, 60:100] == SURFACE_GREY)
-    sides = np.mean(np.hstack([band[:, :20], band[:, -20:]]) == SURFACE_GREY)
-    assert middle > sides + 0.3
-    assert np.any(band[:, :80] == EDGE_GREY) and np.any(band[:, 80:] == EDGE_GREY)
-    assert np.any(band == GROUND_GREY)  # beyond the edges
-    assert np.all(img[:10] >= SKY_HORIZON_GREY)  # sky above the horizon
-
-
-def test_camera_picture_is_symmetric_when_centred(camera):
-    img = camera.render(CarState(-3.0, Y0, 0.0, 0.0, 0.0)).copy()
-    edges = img == EDGE_GREY
-    assert np.mean(edges == edges[:, ::-1]) > 0.99
-
-
-def test_camera_off_centre_sees_the_near_edge_bigger(camera):
-    img = camera.render(CarState(-3.0, Y0 - 0.3, 0.0, 0.0, 0.0)).copy()  # near the right edge
-    white = img == EDGE_GREY
-    assert white[:, 80:].sum() > 2 * white[:, :80].sum()
-    # The right edge reaches further down the picture (it is nearer).
-    rows_right = np.flatnonzero(white[:, 80:].any(axis=1))
-    rows_left = np.flatnonzero(white[:, :80].any(axis=1))
-    assert rows_right.max() > rows_left.max()
-
-
-def test_camera_facing_off_the_track_sees_the_ground(camera):
-    img = camera.render(CarState(-3.0, Y0, math.pi / 2, 0.0, 0.0)).copy()  # facing the left edge
-    assert np.mean(img[30:60, 40:120] == GROUND_GREY) > 0.5
-    assert np.mean(img[100:, 40:120] == SURFACE_GREY) > 0.9
-
-
-@pytest.mark.parametrize("layout", ["NHWC", "NCHW"])
-@pytest.mark.parametrize("input_type", [TensorProto.FLOAT, TensorProto.UINT8])
-def test_camera_input_layout_and_scaling(long_track, make_policy, camera, layout, input_type):
-    meta = B.continuous_metadata(sensor="FRONT_FACING_CAMERA")
-    policy = make_policy(B.camera_mean_model(layout, input_type), meta)
-    car = CarState(-3.0, Y0, 0.0, 0.0, 0.0)
-    observe = make_observer(policy.buffers, long_track, SimParams())
-    observe(car, long_track.project(car.x_m, car.y_m))
-    buf = policy.buffers["FRONT_FACING_CAMERA"]
-    expected = camera.render(car).copy()
-    if layout == "NHWC":
-        assert buf.shape == (1, 120, 160, 1)
-        picture = buf[0, :, :, 0]
-    else:
-        assert buf.shape == (1, 1, 120, 160)
-        picture = buf[0, 0]
-    if input_type == TensorProto.UINT8:
-        assert buf.dtype == np.uint8
-        np.testing.assert_array_equal(picture, expected)
-    else:
-        assert buf.dtype == np.float32
-        assert 0.0 <= buf.min() and buf.max() <= 1.0
-        np.testing.assert_allclose(picture, expected / 255.0, atol=1e-6)
-
-
-@pytest.mark.parametrize("layout, input_type", [("NHWC", TensorProto.FLOAT), ("NCHW", TensorProto.UINT8)])
-def test_camera_models_race_and_see_the_same_picture(long_track, make_policy, camera, layout, input_type):
-    # The model steers by the mean brightness it sees (0..1): both encodings must agree.
-    meta = B.continuous_metadata(sensor="FRONT_FACING_CAMERA", speed=(0.5, 1.0))
-    policy = make_policy(B.camera_mean_model(layout, input_type), meta)
-    result = run_time_trial(policy, long_track, RaceRules(laps=1, time_cap_s=1.0))
-    assert result.status == "dnf" and result.steps > 0
-    start = long_track.project(0.0, Y0)
-    mean = camera.render(CarState(0.0, Y0, start.track_heading_rad, 0.0, 0.0)).mean() / 255.0
-    first_steering = result.trajectory[0, L.TRAJ_STEERING_DEG]
-    assert first_steering == pytest.approx(-30.0 + (mean + 1.0) * 30.0, abs=0.011)
 
 
 def test_fast_lidar_equals_the_all_pairs_reference(stadium_track):
