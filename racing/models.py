@@ -80,6 +80,9 @@ class Submission(models.Model):
     # catches up; cleared when the race is claimed again.
     progress_lap = models.PositiveSmallIntegerField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
+    # CPU seconds its runs took in the sandbox, every attempt, failed ones too: the
+    # racer's daily compute budget counts them (racing/quotas.py).
+    cpu_s = models.FloatField(default=0.0)
     # A re-race of this result on the current simulator version (an organiser's, not
     # counted against the racer's quota); its result supersedes the old one.
     rerace_of = models.ForeignKey(
@@ -137,6 +140,9 @@ class Result(models.Model):
     video_status = models.CharField(
         max_length=10, choices=VideoStatus.choices, default=VideoStatus.PENDING
     )
+    # The worker rendering the video renews this lease; a rendering video whose lease
+    # expired lost its worker and is queued again (racing/videos.py, videos_reclaim).
+    video_lease_expires_at = models.DateTimeField(null=True, blank=True)
     # Set when a re-race on a newer simulator version replaced this result on the board
     # (it stays on record, with its replay).
     superseded_at = models.DateTimeField(null=True, blank=True)
@@ -144,7 +150,11 @@ class Result(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["race", "racer"], name="result_race_racer")]
+        indexes = [
+            models.Index(fields=["race", "racer"], name="result_race_racer"),
+            # The reclaim of videos whose worker died, every few seconds.
+            models.Index(fields=["video_status", "video_lease_expires_at"], name="result_video_lease"),
+        ]
 
     # The simulator's result keys, in the order of RaceResult.to_dict().
     SIMULATOR_KEYS = (

@@ -5,6 +5,7 @@ call these; they hold no rules. Videos: racing/videos.py."""
 from __future__ import annotations
 
 import json
+from pathlib import PurePath
 
 from simulator.simtrace import simtrace_csv
 from tracks.pictures import sim_track
@@ -58,6 +59,8 @@ def replay_payload(result: Result) -> dict:
     with the track's geometry merged into its `track` block and who/where in `meta`."""
     data = replay_read(result)
     track = dict(data.get("track") or {})
+    # Replays raced before simulator/replay.py kept only the name held the worker's path.
+    track["ref"] = PurePath(str(track.get("ref") or "")).name
     track.update(track_geometry(result.race.track, reverse=bool(track.get("reversed"))))
     data["track"] = track
     data["meta"] = result_meta(result)

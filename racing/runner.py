@@ -12,15 +12,17 @@ platform's fault (`PlatformFault`, retried and never counted against a quota).
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 
+from simulator.params import TIME_CAP_RANGE_S
+
 from .models import Result
 from .sandbox import Limits, Outcome, SandboxStartError, run_sandboxed
+from .workdirs import work_dir
 
 RESULT_STATUSES = tuple(Result.Status.values)  # the simulator's result statuses
 
@@ -28,6 +30,13 @@ RESULT_STATUSES = tuple(Result.Status.values)  # the simulator's result statuses
 class PlatformFault(RuntimeError):
     """Something went wrong on our side; the submission is retried, the upload refused
     with a "try again" message."""
+
+
+class WorkerLost(RuntimeError):
+    """Recorded on the queue's task of a race or video whose worker stopped (never raised)."""
+
+
+WORKER_LOST_PATH = f"{WorkerLost.__module__}.{WorkerLost.__qualname__}"
 
 
 class ModelRejected(ValueError):
@@ -39,12 +48,36 @@ class ModelRejected(ValueError):
         super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
 
 
+VIDEO_TIMEOUT_FLOOR_S = 120.0
+# Sweeps leave a work folder this long after the longest run allowed could have ended.
+SWEEP_MARGIN_S = 600.0
+
+
 def _limits(kind: str) -> Limits:
     cfg = settings.RACING
     memory = int(cfg["SANDBOX_MEMORY_MB"]) * 1024 * 1024
+    processes = int(cfg["SANDBOX_PROCESSES"])
     if kind == "check":
-        return Limits(memory_bytes=memory, cpu_s=cfg["CHECK_CPU_S"], wall_s=cfg["CHECK_WALL_S"])
-    return Limits(memory_bytes=memory, cpu_s=cfg["RACE_CPU_S"], wall_s=cfg["RACE_WALL_S"])
+        return Limits(memory_bytes=memory, cpu_s=cfg["CHECK_CPU_S"], wall_s=cfg["CHECK_WALL_S"],
+                      processes=processes)
+    return Limits(memory_bytes=memory, cpu_s=cfg["RACE_CPU_S"], wall_s=cfg["RACE_WALL_S"],
+                  processes=processes)
+
+
+def video_limits(race_s: float) -> Limits:
+    """The render of a video of a race of `race_s` seconds: a 2-minute floor plus
+    RACING["VIDEO_TIMEOUT_PER_RACE_S"] per second of race, of wall clock and of CPU."""
+    cfg = settings.RACING
+    wall_s = VIDEO_TIMEOUT_FLOOR_S + float(cfg["VIDEO_TIMEOUT_PER_RACE_S"]) * race_s
+    return Limits(memory_bytes=int(cfg["VIDEO_MEMORY_MB"]) * 1024 * 1024, cpu_s=wall_s,
+                  wall_s=wall_s, processes=int(cfg["SANDBOX_PROCESSES"]))
+
+
+def longest_run_s() -> float:
+    """How long a work folder may be in use at most, with a margin (for the sweeps)."""
+    cfg = settings.RACING
+    longest_video = video_limits(TIME_CAP_RANGE_S[1]).wall_s
+    return max(float(cfg["RACE_WALL_S"]), float(cfg["CHECK_WALL_S"]), longest_video) + SWEEP_MARGIN_S
 
 
 def _json_object(data: bytes) -> dict | None:
@@ -89,40 +122,64 @@ def check_upload(onnx_bytes: bytes, metadata_bytes: bytes) -> dict:
 
     Raises ModelRejected (the model's fault) or PlatformFault.
     """
-    limits = _limits("check")
-    with tempfile.TemporaryDirectory(prefix="league-check-") as tmp:
-        work = Path(tmp)
+    with work_dir("check") as work:
         (work / "model.onnx").write_bytes(onnx_bytes)
         (work / "model_metadata.json").write_bytes(metadata_bytes)
         args = [
             "-m", "simulator", "check", "model.onnx",
             "--metadata", "model_metadata.json", "--json", *_size_caps(),
         ]  # fmt: skip
+        return _checked(args, work, fields=("onnx", "metadata"), what="model check")
+
+
+def import_archive(archive_bytes: bytes) -> tuple[bytes, bytes, dict]:
+    """Convert a DeepRacer console export with `python -m simulator import` (which also
+    checks the result) in the sandbox: the archive's bytes are hostile until then.
+    Returns (onnx bytes, metadata bytes, the import's report with its `check` info).
+
+    Raises ModelRejected (the archive's fault, field `archive`) or PlatformFault.
+    """
+    with work_dir("import") as work:
+        (work / "export.tar.gz").write_bytes(archive_bytes)
+        args = [
+            "-m", "simulator", "import", "export.tar.gz", "--out", "out", "--json",
+            "--max-archive-bytes", str(int(settings.RACING["MAX_ARCHIVE_BYTES"])), *_size_caps(),
+        ]  # fmt: skip
+        report = _checked(args, work, fields=("archive", "onnx", "metadata"), what="model import")
         try:
-            outcome = run_sandboxed(args, limits, cwd=work)
-        except SandboxStartError as exc:
-            raise PlatformFault(str(exc)) from exc
+            onnx_bytes = (work / "out" / "model.onnx").read_bytes()
+            metadata_bytes = (work / "out" / "model_metadata.json").read_bytes()
+        except OSError as exc:
+            raise PlatformFault(f"the model import wrote no model: {exc}") from exc
+    return onnx_bytes, metadata_bytes, report
+
+
+def _checked(args: list[str], work: Path, *, fields: tuple[str, ...], what: str) -> dict:
+    """Run a checking command in the sandbox and read its JSON answer; the model's faults
+    become ModelRejected on the first of `fields` unless the answer names another."""
+    limits = _limits("check")
+    try:
+        outcome = run_sandboxed(args, limits, cwd=work)
+    except SandboxStartError as exc:
+        raise PlatformFault(str(exc)) from exc
     if outcome.limit is not None:
-        raise ModelRejected({"onnx": [_limit_message(outcome, limits, "at trial inference")]})
+        raise ModelRejected({fields[0]: [_limit_message(outcome, limits, "at trial inference")]})
     data = _json_object(outcome.stdout)
     if outcome.returncode == 0 and data is not None:
         return data
     if outcome.returncode == 2 and data is not None and data.get("error"):
-        field = data.get("field") if data.get("field") in ("onnx", "metadata") else "onnx"
-        return_error = str(data["error"])
-        raise ModelRejected({field: [return_error]})
+        field = data.get("field") if data.get("field") in fields else fields[0]
+        raise ModelRejected({field: [str(data["error"])]})
     if outcome.signal is not None:
         raise ModelRejected(
             {
-                "onnx": [
+                fields[0]: [
                     f"The model crashed the runtime at trial inference ({outcome.signal_name}). "
                     "Export it again with standard operators."
                 ]
             }
         )
-    raise PlatformFault(
-        f"model check exited with code {outcome.returncode}: {_last_line(outcome.stderr)}"
-    )
+    raise PlatformFault(f"{what} exited with code {outcome.returncode}: {_last_line(outcome.stderr)}")
 
 
 @dataclass
@@ -151,8 +208,8 @@ def race_model(
     on_tick: Callable[[], None] | None = None,
     tick_s: float = 1.0,
 ) -> RaceRun:
-    """Race the model in `workdir` (the caller removes it). Raises PlatformFault if the
-    child cannot be started; every other outcome is a RaceRun."""
+    """Race the model in `workdir` (a `racing.workdirs.work_dir`, the caller's). Raises
+    PlatformFault if the child cannot be started; every other outcome is a RaceRun."""
     limits = _limits("race")
     (workdir / "model.onnx").write_bytes(onnx_bytes)
     (workdir / "model_metadata.json").write_bytes(metadata_bytes)
@@ -161,7 +218,9 @@ def race_model(
     args = [
         "-m", "simulator", "race", "model.onnx",
         "--metadata", "model_metadata.json",
-        "--track", str(workdir / "track.npy"),
+        # Relative, like every path given to the child: its folder is /scratch inside the
+        # sandbox, and the replay names the track file it raced (no server path in it).
+        "--track", "track.npy",
         "--laps", str(laps),
         "--timing", timing_method,
         "--penalty", repr(float(off_track_penalty_s)),

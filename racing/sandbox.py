@@ -1,10 +1,16 @@
-"""The one place where the server runs untrusted work: a child process under limits.
+"""The one place where the server runs untrusted work: a child process in a sandbox.
 
-Upload checks and races both run `python -m simulator ...` through `run_sandboxed`. The
-child gets an address-space limit (RLIMIT_AS), a CPU-time limit (RLIMIT_CPU), a cap on
-the size of files it writes, no core dumps, a scrubbed environment (no database URL or
-secret key), its own process group and a parent-death signal, and the parent enforces a
+Upload checks, races and video renders all run `python ...` through `run_sandboxed`. The
+child runs inside bubblewrap (racing/isolation.py: its own user, no network, its own
+PIDs, a read-only view of only what it needs, one writable work folder) and under an
+address-space limit (RLIMIT_AS), a CPU-time limit (RLIMIT_CPU), a process limit
+(RLIMIT_NPROC), a cap on the size of files it writes, no core dumps, a scrubbed
+environment, its own process group and a parent-death signal; the parent enforces a
 wall-clock limit. Whatever the model does, the worker that started it carries on.
+
+`RACING["SANDBOX"] = "weak"` keeps the limits without bubblewrap, for hosts that cannot
+provide it; every run then logs a warning. `sandbox_check` proves at worker start that
+the host can build the sandbox, or says how to fix it.
 
 `Outcome.limit` says which limit ended the child ("memory", "cpu", "wall") so the caller
 can tell the competitor; `SandboxStartError` is the platform's fault (cannot spawn).
@@ -13,6 +19,7 @@ can tell the competitor; `SandboxStartError` is the platform's fault (cannot spa
 from __future__ import annotations
 
 import collections
+import logging
 import math
 import os
 import queue
@@ -27,11 +34,32 @@ from pathlib import Path
 
 from django.conf import settings
 
+from .isolation import (
+    FIX,
+    INSTALL,
+    SANDBOX_UID,
+    SandboxUnavailable,
+    bwrap_executable,
+    popen_jailed,
+    sandbox_mode,
+)
+from .syscalls import SeccompUnavailable, filter_bpf
+from .workdirs import is_work_dir, work_dir
+
+logger = logging.getLogger(__name__)
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_STDOUT_BYTES = 16 * 1024 * 1024
 MAX_STDERR_KEEP_BYTES = 64 * 1024
 MAX_STDERR_LINE_BYTES = 64 * 1024  # a longer "line" arrives in pieces of this size
 MAX_FILE_BYTES = 512 * 1024 * 1024
+# Processes and threads of one child (RLIMIT_NPROC): a single-threaded race needs a
+# handful; the cap stops a fork bomb.
+DEFAULT_PROCESSES = 32
+WEAK_WARNING = (
+    "RACING_SANDBOX=weak: this run has resource limits but no sandbox; a hostile model "
+    f"may read the server's files and reach its network. {INSTALL}."
+)
 
 # Messages of an allocation that failed under RLIMIT_AS, from Python, C and C++ code.
 MEMORY_MARKERS = (
@@ -58,6 +86,7 @@ class Limits:
     cpu_s: float
     wall_s: float
     file_bytes: int = MAX_FILE_BYTES
+    processes: int = DEFAULT_PROCESSES
 
     def describe(self, limit: str) -> str:
         if limit == "memory":
@@ -97,29 +126,46 @@ class Outcome:
 
 # The limits are applied by a tiny bootstrap in the child itself, which then execs the
 # real command: no `preexec_fn`, which is unsafe in a threaded parent (the web server
-# runs upload checks from its thread pool). PR_SET_PDEATHSIG survives the exec, so the
-# child dies with the process that started it.
+# runs upload checks from its thread pool). In the sandbox of a root worker the bootstrap
+# first becomes the sandbox's user (racing/isolation.py); changing user clears the
+# capabilities bubblewrap left for that, and the parent-death signal, so that is set
+# last. PR_SET_PDEATHSIG survives the exec: the child dies with the process that
+# started it. RLIMIT_NPROC only in the sandbox: outside it, it would count every process
+# of the worker's user.
 _BOOTSTRAP = """
 import ctypes, os, resource, signal, sys
-memory, cpu, file_bytes = (int(v) for v in sys.argv[1:4])
+memory, cpu, file_bytes, processes, uid = (int(v) for v in sys.argv[1:6])
+if uid >= 0 and os.getuid() == 0:
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    if os.getuid() != uid or os.geteuid() != uid:
+        sys.exit("sandbox: could not switch to the sandbox user")
 resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 2))
 resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
+if processes > 0:
+    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
 try:
     ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)
 except Exception:
     pass
-os.execv(sys.argv[4], sys.argv[4:])
+os.execv(sys.argv[6], sys.argv[6:])
 """
 
 
-def limited_argv(argv: Sequence[str], limits: Limits) -> list[str]:
-    """`argv` prefixed with the bootstrap that applies `limits` before exec."""
+def limited_argv(
+    argv: Sequence[str], limits: Limits, *, python: str | None = None, uid: int = -1,
+    processes: int = 0,
+) -> list[str]:
+    """`argv` prefixed with the bootstrap that applies `limits` (and becomes `uid` if it
+    starts as root; limits the processes if `processes`) before exec."""
     cpu = max(1, int(math.ceil(limits.cpu_s)))
     return [
-        sys.executable, "-S", "-c", _BOOTSTRAP,
+        python or sys.executable, "-S", "-c", _BOOTSTRAP,
         str(int(limits.memory_bytes)), str(cpu), str(int(limits.file_bytes)),
+        str(int(processes)), str(int(uid)),
         *argv,
     ]  # fmt: skip
 
@@ -127,7 +173,8 @@ def limited_argv(argv: Sequence[str], limits: Limits) -> list[str]:
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """A minimal environment: nothing of the server's secrets reaches the child."""
     env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PATH": "/usr/bin:/bin",
+        "HOME": "/tmp",
         "PYTHONPATH": str(PROJECT_ROOT),
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0",
@@ -155,6 +202,42 @@ def _kill_group(pid: int) -> None:
         pass
 
 
+def _spawn(
+    args: Sequence[str], limits: Limits, scratch: Path, env: dict[str, str],
+    ro_paths: Sequence[str],
+) -> tuple[subprocess.Popen, bool]:
+    """Start the child: (the process, whether it runs in bubblewrap)."""
+    python = python_executable()
+    if not os.access(python, os.X_OK):  # the bootstrap's exec would fail inside the child
+        raise SandboxStartError(f"could not start the simulator: {python} is not an executable")
+    if not is_work_dir(scratch):
+        # The child's one writable folder is bound read-write: never anything else.
+        raise SandboxStartError(f"{scratch} is not a work folder (racing.workdirs.work_dir)")
+    popen = dict(cwd=str(scratch), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                 stderr=subprocess.PIPE, start_new_session=True, close_fds=True)  # fmt: skip
+    try:
+        mode = sandbox_mode()
+        bwrap = bwrap_executable() if mode == "bwrap" else ""
+    except SandboxUnavailable as exc:
+        raise SandboxStartError(f"could not start the sandbox: {exc}") from None
+    if mode == "weak":
+        logger.warning(WEAK_WARNING)
+        argv = limited_argv([python, *args], limits, python=python)
+        try:
+            return subprocess.Popen(argv, env=env, **popen), False
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise SandboxStartError(f"could not start the simulator: {exc}") from exc
+    try:
+        proc = popen_jailed(
+            lambda uid: limited_argv([python, *args], limits, python=python, uid=uid,
+                                     processes=limits.processes),
+            bwrap=bwrap, scratch=scratch, python=python, env=env, ro_paths=ro_paths, **popen,
+        )  # fmt: skip
+    except (SandboxUnavailable, OSError, subprocess.SubprocessError) as exc:
+        raise SandboxStartError(f"could not start the sandbox: {exc}") from None
+    return proc, True
+
+
 def run_sandboxed(
     args: Sequence[str],
     limits: Limits,
@@ -164,32 +247,19 @@ def run_sandboxed(
     on_stderr_line: Callable[[str], None] | None = None,
     on_tick: Callable[[], None] | None = None,
     tick_s: float = 1.0,
+    ro_paths: Sequence[str] = (),
 ) -> Outcome:
-    """Run `python ARGS...` in a child process under `limits`.
+    """Run `python ARGS...` in a sandboxed child working in `cwd` (a work folder from
+    `racing.workdirs.work_dir`, the child's only writable one: pass it files by their
+    names relative to it), under `limits`; `ro_paths` are more host paths it may read.
 
     `on_stderr_line` gets each stderr line as it comes and `on_tick` is called about every
     `tick_s` seconds, both in the calling thread (so they may use the database); an
     exception from either kills the child and propagates.
     """
-    python = python_executable()
-    if not os.access(python, os.X_OK):  # the bootstrap's exec would fail inside the child
-        raise SandboxStartError(f"could not start the simulator: {python} is not an executable")
-    argv = limited_argv([python, *args], limits)
-    events: queue.Queue = queue.Queue()
     started = time.monotonic()
-    try:
-        proc = subprocess.Popen(
-            argv,
-            cwd=str(cwd),
-            env=child_env(env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-            close_fds=True,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise SandboxStartError(f"could not start the simulator: {exc}") from exc
+    proc, jailed = _spawn(args, limits, Path(cwd), child_env(env), ro_paths)
+    events: queue.Queue = queue.Queue()
 
     stdout_chunks: list[bytes] = []
     # Only the tail is kept: a child that floods stderr must not fill the caller's memory.
@@ -277,6 +347,8 @@ def run_sandboxed(
     status, usage = exit_info
     returncode = os.waitstatus_to_exitcode(status)
     proc.returncode = returncode  # reaped by wait4: keep Popen from waiting again
+    if jailed and returncode > 128:
+        returncode = 128 - returncode  # bubblewrap says "killed by signal N" as 128 + N
     for stream in (proc.stdout, proc.stderr):
         stream.close()
     cpu_s = usage.ru_utime + usage.ru_stime
@@ -306,3 +378,30 @@ def _limit_hit(returncode: int, cpu_s: float, limits: Limits, stderr: str) -> st
         # Nobody else sends SIGKILL to a race but the kernel's OOM killer.
         return "memory"
     return None
+
+
+PROBE = "import os, numpy, onnxruntime, simulator; print('ok', os.getuid())"
+
+
+def sandbox_check() -> str:
+    """The sandbox mode, once this host has shown it can run a child in it (a worker calls
+    this before it takes any task). Raises SandboxUnavailable naming the fix."""
+    mode = sandbox_mode()
+    if mode == "weak":
+        logger.warning(WEAK_WARNING)
+        return mode
+    try:
+        filter_bpf()
+    except SeccompUnavailable as exc:
+        logger.warning("the sandbox runs without its seccomp filter: %s", exc)
+    limits = Limits(memory_bytes=int(settings.RACING["SANDBOX_MEMORY_MB"]) << 20, cpu_s=60, wall_s=120)
+    with work_dir("probe") as scratch:
+        try:
+            out = run_sandboxed(["-c", PROBE], limits, cwd=scratch)
+        except SandboxStartError as exc:
+            raise SandboxUnavailable(str(exc) if FIX in str(exc) else f"{exc}. {FIX}") from None
+    if out.returncode != 0 or out.stdout.split() != [b"ok", str(SANDBOX_UID).encode()]:
+        lines = [line for line in out.stderr.splitlines() if line.strip()]
+        why = lines[-1] if lines else f"exit code {out.returncode}"
+        raise SandboxUnavailable(f"the sandbox does not work on this host ({why}). {FIX}")
+    return mode

@@ -7,12 +7,12 @@ indexed queries, so pages stay fast with thousands of racers.
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from league import access
 from league import selectors as league_selectors
-from league.models import Race, Racer, Season
+from league.models import Race, RaceEntrant, Racer, Season
 from simulator import SIMULATOR_VERSION
 
 from .models import PolicyModel, RaceStanding, Result, SeasonStanding, Submission
@@ -188,6 +188,42 @@ def home_data(*, user=None, latest: int = 10) -> dict:
         "community_races": community_races(user),
         "now": timezone.now(),
     }
+
+
+def race_entrant_rows(race: Race, *, racer: Racer | None = None) -> list[dict]:
+    """Everyone who joined a community race (or only `racer`), in the order they
+    joined: when, whether the facilitator removed them, how many submissions they made
+    (any status) and their board row (rank and result; none once removed)."""
+    of_racer = {"racer": racer} if racer is not None else {}
+    counts = dict(
+        Submission.objects.filter(race=race, **of_racer)
+        .values("racer_id").annotate(n=Count("id")).values_list("racer_id", "n")
+    )  # fmt: skip
+    board = {
+        row["racer_id"]: row
+        for row in RaceStanding.objects.filter(race=race, **of_racer).values("racer_id", "rank", "result_id")
+    }
+    entrants = RaceEntrant.objects.filter(race=race, **of_racer).select_related("racer").order_by("joined_at", "id")
+    return [
+        {
+            "racer": e.racer.alias,
+            "joined_at": e.joined_at,
+            "removed_at": e.removed_at,
+            "submissions": counts.get(e.racer_id, 0),
+            "rank": board.get(e.racer_id, {}).get("rank"),
+            "result_id": board.get(e.racer_id, {}).get("result_id"),
+        }
+        for e in entrants
+    ]
+
+
+def race_racer(race: Race, alias: str) -> Racer | None:
+    """The racer of that alias (any case) if they joined or entered the race."""
+    racer = Racer.objects.filter(alias__iexact=alias).first()
+    if racer is None:
+        return None
+    joined = RaceEntrant.objects.filter(race=race, racer=racer).exists()
+    return racer if joined or Submission.objects.filter(race=race, racer=racer).exists() else None
 
 
 def race_rank_of(race: Race, racer: Racer | None) -> int | None:

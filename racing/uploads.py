@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -18,8 +19,9 @@ from league.models import Racer
 from simulator.metadata import ModelError, parse_metadata
 from simulator.formatting import format_size
 
+from .checkslots import check_slot
 from .models import PolicyModel
-from .runner import ModelRejected, check_upload
+from .runner import ModelRejected, check_upload, import_archive
 
 
 def _read_upload(upload, limit: int) -> bytes | None:
@@ -38,17 +40,16 @@ def _read_upload(upload, limit: int) -> bytes | None:
     return data.encode() if isinstance(data, str) else data
 
 
-def model_upload(*, owner: Racer, name: str, onnx_file, metadata_file) -> PolicyModel:
-    """Check an uploaded model package and store it.
+def model_upload(*, owner: Racer, name: str, onnx_file=None, metadata_file=None, archive_file=None) -> PolicyModel:
+    """Check an uploaded model package and store it: `onnx_file` + `metadata_file`, or a
+    DeepRacer console export (`archive_file`, a .tar.gz) converted on the way in.
 
-    Raises ModelRejected({field: [messages]}) for anything wrong (nothing is stored) and
-    PlatformFault if the check itself could not run.
+    Raises ModelRejected({field: [messages]}) for anything wrong (nothing is stored),
+    ChecksBusy if the check cannot start now (racing/checkslots.py) and PlatformFault if
+    the check itself could not run.
     """
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
-    max_bytes = int(settings.RACING["MAX_MODEL_BYTES"])
-    max_meta = int(settings.RACING["MAX_METADATA_BYTES"])
-
     if not name:
         errors["name"] = ["Give the model a name (up to 80 characters)."]
     elif len(name) > 80:
@@ -56,9 +57,45 @@ def model_upload(*, owner: Racer, name: str, onnx_file, metadata_file) -> Policy
     elif PolicyModel.objects.filter(owner=owner, name__iexact=name).exists():
         errors["name"] = [f"You already have a model called {name!r}; choose another name."]
 
+    if archive_file is not None:
+        if onnx_file is not None or metadata_file is not None:
+            errors["archive"] = ["Upload a console export (`archive`) or `onnx` + `metadata`, not both."]
+        archive_bytes = _archive_bytes(archive_file, errors)
+        if errors:
+            raise ModelRejected(errors)
+        with _sentences(), check_slot(owner.pk):
+            onnx_bytes, metadata_bytes, report = import_archive(archive_bytes)
+        info = {**report.get("check", {}), "import": report.get("import", {})}
+        meta = parse_metadata(metadata_bytes)  # written by our importer, checked with the model
+    else:
+        onnx_bytes, metadata_bytes, meta = _package(onnx_file, metadata_file, errors)
+        if errors:
+            raise ModelRejected(errors)
+        with _sentences(), check_slot(owner.pk):
+            info = check_upload(onnx_bytes, metadata_bytes)
+    return _store(owner, name, onnx_bytes, meta.raw if meta.raw else json.loads(metadata_bytes), meta, info)
+
+
+def _archive_bytes(archive_file, errors: dict) -> bytes | None:
+    max_archive = int(settings.RACING["MAX_ARCHIVE_BYTES"])
+    data = _read_upload(archive_file, max_archive)
+    if not data:
+        errors["archive"] = ["The archive is empty; export the model from the DeepRacer console again."]
+    elif len(data) > max_archive:
+        errors["archive"] = [f"The archive is larger than the {format_size(max_archive)} limit."]
+    return data
+
+
+def _package(onnx_file, metadata_file, errors: dict):
+    """The ONNX and metadata bytes of a two-file upload, with what is wrong in `errors`."""
+    max_bytes = int(settings.RACING["MAX_MODEL_BYTES"])
+    max_meta = int(settings.RACING["MAX_METADATA_BYTES"])
     onnx_bytes = _read_upload(onnx_file, max_bytes)
     if onnx_bytes is None:
-        errors["onnx"] = ["Attach the exported policy as the `onnx` file (model.onnx)."]
+        errors["onnx"] = [
+            "Attach the exported policy as the `onnx` file (model.onnx), or a DeepRacer console "
+            "export as `archive`."
+        ]
     elif not onnx_bytes:
         errors["onnx"] = ["The ONNX file is empty; export the model again."]
     elif len(onnx_bytes) > max_bytes:
@@ -87,21 +124,26 @@ def model_upload(*, owner: Racer, name: str, onnx_file, metadata_file) -> Policy
         else:
             if problem := _metadata_problem(meta.raw):
                 errors["metadata"] = [problem]
-    if errors:
-        raise ModelRejected(errors)
+    return onnx_bytes, metadata_bytes, meta
 
+
+@contextmanager
+def _sentences():
+    """The checking child's messages, as sentences."""
     try:
-        info = check_upload(onnx_bytes, metadata_bytes)
+        yield
     except ModelRejected as exc:
         raise ModelRejected({k: [_sentence(m) for m in v] for k, v in exc.errors.items()}) from None
-    sha256 = hashlib.sha256(onnx_bytes).hexdigest()
+
+
+def _store(owner: Racer, name: str, onnx_bytes: bytes, raw_metadata: dict, meta, info: dict) -> PolicyModel:
     try:
         with transaction.atomic():
             model = PolicyModel(
                 owner=owner,
                 name=name,
-                metadata=meta.raw if meta.raw else json.loads(metadata_bytes),
-                sha256=sha256,
+                metadata=raw_metadata,
+                sha256=hashlib.sha256(onnx_bytes).hexdigest(),
                 sensors=list(info.get("sensors") or meta.sensors),
                 action_space_type=info.get("action_space_type") or meta.action_space_type,
                 action_count=info.get("n_actions") if meta.action_space_type == "discrete" else None,

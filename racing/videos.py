@@ -1,30 +1,34 @@
 """Videos: the MP4 of every official run, rendered by a low-priority queue task after the
-result lands, in a child process, and re-queued when a worker lost one."""
+result lands, in a sandboxed child, under a lease like races: a video whose worker died
+is queued again once its lease expired (`videos_reclaim`)."""
 
 from __future__ import annotations
 
 import logging
-import subprocess
-import tempfile
-from pathlib import Path
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
 from tracks.services import track_file_bytes
 
+from .isolation import FONT_DIRS
 from .models import Result
 from .replays import ReplayMissing
-from .sandbox import child_env, python_executable
+from .runner import WORKER_LOST_PATH, video_limits
+from .sandbox import SandboxStartError, run_sandboxed
+from .workdirs import work_dir
 
 logger = logging.getLogger(__name__)
 
 VIDEO_TASK_PRIORITY = -10  # races first: a queued race never waits behind a video
-VIDEO_TIMEOUT_FLOOR_S = 120.0
 
 
 VIDEO_MESSAGES = {
@@ -66,9 +70,13 @@ def _video_labels(result: Result) -> tuple[str, str]:
     return result.racer.alias, title
 
 
-def result_video_render(result_id: int) -> str:
-    """Render and store the video of a result (the body of the queue task). Returns the
-    final video status. A ready video is not rendered again."""
+def _lease_until() -> datetime:
+    return timezone.now() + timedelta(seconds=float(settings.RACING["LEASE_S"]))
+
+
+def result_video_claim(result_id: int) -> Result | None:
+    """Mark the result's video rendering under a fresh lease; None if there is nothing to
+    do (no such result, the video is ready, or a live worker renders it)."""
     with transaction.atomic():
         result = (
             Result.objects.select_for_update()
@@ -77,46 +85,71 @@ def result_video_render(result_id: int) -> str:
             .first()
         )
         if result is None:
-            return "missing"
+            return None
         if result.video_status == Result.VideoStatus.READY and result.video:
-            return result.video_status
-        Result.objects.filter(pk=result.pk).update(video_status=Result.VideoStatus.RENDERING)
+            return None
+        lease = result.video_lease_expires_at
+        if result.video_status == Result.VideoStatus.RENDERING and lease and lease > timezone.now():
+            return None  # a duplicate task: the other one's worker is alive
+        result.video_status = Result.VideoStatus.RENDERING
+        result.video_lease_expires_at = _lease_until()
+        result.save(update_fields=["video_status", "video_lease_expires_at"])
+    return result
+
+
+def result_video_render(result_id: int) -> str:
+    """Render and store the video of a result (the body of the queue task). Returns the
+    video status; a ready video, or one a live worker renders, is left as it is."""
+    result = result_video_claim(result_id)
+    if result is None:
+        status = Result.objects.filter(pk=result_id).values_list("video_status", flat=True)
+        return status.first() or "missing"
+
+    def renew() -> None:
+        Result.objects.filter(pk=result_id, video_status=Result.VideoStatus.RENDERING).update(
+            video_lease_expires_at=_lease_until()
+        )
+
     try:
-        name = _render_and_store(result)
+        name = _render_and_store(result, renew)
     except Exception:
         logger.exception("result %s: video rendering failed", result_id)
-        Result.objects.filter(pk=result_id).update(video_status=Result.VideoStatus.FAILED)
+        Result.objects.filter(pk=result_id).update(
+            video_status=Result.VideoStatus.FAILED, video_lease_expires_at=None
+        )
         return Result.VideoStatus.FAILED
-    Result.objects.filter(pk=result_id).update(video=name, video_status=Result.VideoStatus.READY)
+    Result.objects.filter(pk=result_id).update(
+        video=name, video_status=Result.VideoStatus.READY, video_lease_expires_at=None
+    )
     return Result.VideoStatus.READY
 
 
-def _render_and_store(result: Result) -> str:
+def _render_and_store(result: Result, renew: Callable[[], None]) -> str:
     racer, title = _video_labels(result)
-    with tempfile.TemporaryDirectory(prefix=f"league-video-{result.pk}-") as tmp:
-        tmp_path = Path(tmp)
-        replay_path = tmp_path / "replay.json"
-        if not result.replay:
-            raise ReplayMissing(f"result {result.pk} has no replay file")
-        with result.replay.open("rb") as src, open(replay_path, "wb") as dst:
+    if not result.replay:
+        raise ReplayMissing(f"result {result.pk} has no replay file")
+    race_s = float(result.total_time_s or 0.0) or float(result.race.time_cap_s or 180.0)
+    limits = video_limits(race_s)
+    with work_dir("video", result.pk) as work:
+        with result.replay.open("rb") as src, open(work / "replay.json", "wb") as dst:
             for chunk in iter(lambda: src.read(1 << 20), b""):
                 dst.write(chunk)
-        track_path = tmp_path / "track.npy"
-        track_path.write_bytes(track_file_bytes(result.race.track))
-        out = tmp_path / "video.mp4"
-        race_s = float(result.total_time_s or 0.0) or float(result.race.time_cap_s or 180.0)
-        timeout = VIDEO_TIMEOUT_FLOOR_S + float(settings.RACING["VIDEO_TIMEOUT_PER_RACE_S"]) * race_s
-        root = Path(settings.BASE_DIR)
-        # The replay was written by the sandboxed race: no secrets for the renderer either.
-        env = child_env({"PYTHONPATH": str(root)})
-        # A child process: the render's memory goes back to the system when it ends,
-        # and a crash in the encoder cannot take the worker down.
-        cmd = [python_executable(), "-m", "simulator.video", "render", str(replay_path), "--track", str(track_path),
-               "--out", str(out), "--racer", racer, "--title", title, "--json"]
-        done = subprocess.run(cmd, capture_output=True, text=True, cwd=root, env=env, timeout=timeout,
-                              check=False)
-        if done.returncode != 0 or not out.is_file():
-            raise RuntimeError(f"video render exited with {done.returncode}: {done.stderr.strip()[-1500:]}")
+        (work / "track.npy").write_bytes(track_file_bytes(result.race.track))
+        # The replay was written by a sandboxed race: the renderer runs in the sandbox
+        # too (a child: its memory goes back to the system when it ends, and a crash in
+        # the encoder cannot take the worker down). Paths relative to its folder.
+        args = ["-m", "simulator.video", "render", "replay.json", "--track", "track.npy",
+                "--out", "video.mp4", "--racer", racer, "--title", title, "--json"]  # fmt: skip
+        lease_s = float(settings.RACING["LEASE_S"])
+        try:
+            outcome = run_sandboxed(args, limits, cwd=work, ro_paths=FONT_DIRS, on_tick=renew,
+                                    tick_s=max(0.5, min(5.0, lease_s / 4)))
+        except SandboxStartError as exc:
+            raise RuntimeError(str(exc)) from exc
+        out = work / "video.mp4"
+        if outcome.returncode != 0 or outcome.limit or not out.is_file():
+            why = limits.describe(outcome.limit) if outcome.limit else outcome.stderr.strip()[-1500:]
+            raise RuntimeError(f"video render exited with {outcome.returncode}: {why}")
         target = f"videos/{result.race_id}/result-{result.pk}.mp4"
         if default_storage.exists(target):
             default_storage.delete(target)
@@ -130,17 +163,24 @@ def render_result_video(result_id: int) -> str:
     return str(result_video_render(result_id))
 
 
-def videos_requeue_missing(limit: int = 500) -> int:
-    """Queue the video of every result that has none yet and no live task (e.g. a worker
-    died mid-render, or the queue lost the task). Returns how many were queued."""
-    live = DBTaskResult.objects.filter(
-        status__in=["READY", "RUNNING"], task_path=render_result_video.module_path
-    ).values_list("args_kwargs", flat=True)
-    queued_ids = set()
-    for args_kwargs in live:
-        args = (args_kwargs or {}).get("args") or []
+def _video_tasks(*statuses: str) -> dict[int, list]:
+    """Queue tasks of videos in these statuses by result id."""
+    tasks: dict[int, list] = {}
+    rows = DBTaskResult.objects.filter(
+        status__in=statuses, task_path=render_result_video.module_path
+    ).only("id", "status", "started_at", "args_kwargs")
+    for row in rows:
+        args = (row.args_kwargs or {}).get("args") or []
         if args:
-            queued_ids.add(args[0])
+            tasks.setdefault(args[0], []).append(row)
+    return tasks
+
+
+def videos_requeue_missing(limit: int = 500) -> int:
+    """Queue the video of every result that has none yet and no live task (e.g. the queue
+    lost the task, or an earlier render failed). Run at worker start. Returns how many
+    were queued."""
+    queued_ids = set(_video_tasks("READY", "RUNNING"))
     todo = (
         Result.objects.exclude(video_status=Result.VideoStatus.READY)
         .exclude(replay="")
@@ -149,7 +189,47 @@ def videos_requeue_missing(limit: int = 500) -> int:
     )
     count = 0
     for pk in todo:
-        Result.objects.filter(pk=pk).update(video_status=Result.VideoStatus.PENDING)
+        Result.objects.filter(pk=pk).update(
+            video_status=Result.VideoStatus.PENDING, video_lease_expires_at=None
+        )
         video_enqueue(pk)
+        count += 1
+    return count
+
+
+def videos_reclaim(now: datetime | None = None, limit: int = 500) -> int:
+    """Queue again the videos whose worker died: rendering with an expired lease (or none:
+    rendered before leases existed), or pending with a task that a worker took a lease ago
+    without starting it. Run with the races' reclaim. Returns how many were queued."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=float(settings.RACING["LEASE_S"]))
+    rendering = Q(video_status=Result.VideoStatus.RENDERING) & (
+        Q(video_lease_expires_at__lt=now) | Q(video_lease_expires_at__isnull=True)
+    )
+    running = _video_tasks("RUNNING")
+    stuck_pending = [pk for pk, rows in running.items() if all(r.started_at and r.started_at < cutoff for r in rows)]
+    candidates = Result.objects.filter(
+        rendering | Q(video_status=Result.VideoStatus.PENDING, pk__in=stuck_pending)
+    ).values_list("pk", flat=True)[:limit]
+    count = 0
+    for pk in candidates:
+        with transaction.atomic():
+            result = Result.objects.select_for_update().filter(pk=pk).first()
+            if result is None:
+                continue
+            lease = result.video_lease_expires_at
+            if result.video_status == Result.VideoStatus.RENDERING and lease and lease >= now:
+                continue
+            if result.video_status not in (Result.VideoStatus.RENDERING, Result.VideoStatus.PENDING):
+                continue
+            for row in running.get(pk, []):
+                DBTaskResult.objects.filter(pk=row.pk, status="RUNNING").update(
+                    status="FAILED", finished_at=now, exception_class_path=WORKER_LOST_PATH,
+                    traceback="The worker stopped while rendering; the video was queued again.",
+                )  # fmt: skip
+            result.video_status = Result.VideoStatus.PENDING
+            result.video_lease_expires_at = None
+            result.save(update_fields=["video_status", "video_lease_expires_at"])
+            video_enqueue(pk)
         count += 1
     return count

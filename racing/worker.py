@@ -5,8 +5,6 @@ races a new run. The queue's task is defined here, with what it does."""
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,7 +14,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
@@ -25,10 +23,12 @@ from tracks.services import track_file_bytes
 
 from . import signals
 from .models import Result, Submission
-from .runner import PlatformFault, RaceRun, race_model
+from .runner import WORKER_LOST_PATH, PlatformFault, RaceRun, race_model
+from .runner import WorkerLost  # noqa: F401 (queue rows written before it moved name it here)
 from .standings import race_standing_apply, season_standings_rebuild, supersede_older_versions
 from .uploads import model_metadata_bytes
 from .videos import video_enqueue_on_commit
+from .workdirs import work_dir
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +37,6 @@ class LeaseLost(RuntimeError):
     """Another worker took the submission over (this one was presumed dead)."""
 
 
-class WorkerLost(RuntimeError):
-    """Recorded on the queue's task of a race whose worker stopped (never raised)."""
-
-
-WORKER_LOST_PATH = f"{WorkerLost.__module__}.{WorkerLost.__qualname__}"
 
 
 def _cfg(key: str):
@@ -113,8 +108,16 @@ def submission_race(submission_id: int) -> str:
     claim = submission_claim(submission_id)
     if claim is None:
         return "skipped"
+    try:
+        with work_dir("race", submission_id) as workdir:
+            return _race_and_record(claim, workdir)
+    except OSError as exc:  # the work folder could not be made: ours, not the model's
+        logger.exception("submission %s: no work folder", submission_id)
+        return submission_platform_fault(claim, f"work folder: {exc}")
+
+
+def _race_and_record(claim: Claim, workdir: Path) -> str:
     submission = claim.submission
-    workdir = Path(tempfile.mkdtemp(prefix=f"league-race-{submission.pk}-"))
     try:
         try:
             run = _race(claim, workdir)
@@ -126,6 +129,7 @@ def submission_race(submission_id: int) -> str:
         except Exception as exc:  # storage, database, anything of ours
             logger.exception("submission %s: platform error", submission.pk)
             return submission_platform_fault(claim, f"{type(exc).__name__}: {exc}")
+        _charge_cpu(claim, run)
         try:
             if run.kind == "result":
                 result_record(claim=claim, data=run.result, replay_path=run.replay_path)
@@ -143,8 +147,15 @@ def submission_race(submission_id: int) -> str:
         # The worker is being stopped mid-race: hand the submission back to the queue.
         submission_release(claim)
         raise
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _charge_cpu(claim: Claim, run: RaceRun) -> None:
+    """The racer's compute budget (racing/quotas.py) counts the CPU time of runs the model
+    ended, results and failures alike; never that of the platform's faults."""
+    if run.kind in ("result", "failed") and run.outcome is not None:
+        Submission.objects.filter(pk=claim.submission.pk, run_token=claim.token).update(
+            cpu_s=F("cpu_s") + float(run.outcome.cpu_s)
+        )
 
 
 def submission_progress_record(claim: Claim, event: dict) -> None:

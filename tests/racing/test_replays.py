@@ -267,21 +267,26 @@ def test_failed_render_is_reported(api, result, settings):
 
 
 def test_video_render_child_gets_no_secrets(result, monkeypatch):
-    # The render reads a replay written by the sandboxed race: like the race's child, it
-    # gets a scrubbed environment (no secret key, database or storage credentials).
+    # The render reads a replay written by the sandboxed race: it runs in the sandbox too
+    # (a scrubbed environment: no secret key, database or storage credentials), in a work
+    # folder, with the files named relative to it.
     monkeypatch.setenv("SECRET_KEY", "s3cr3t" * 8)
     monkeypatch.setenv("DATABASE_URL", "postgres://league:pw@db/league")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "aws-secret")
     seen = {}
+    real_run = videos.run_sandboxed
 
-    def fake_run(cmd, **kwargs):
-        seen.update(kwargs["env"])
-        raise RuntimeError("stop here")
+    def spy(args, limits, **kwargs):
+        seen["args"] = args
+        out = real_run(["-c", "import json, os; print(json.dumps(dict(os.environ)))"], limits, **kwargs)
+        seen["env"] = json.loads(out.stdout)
+        return out
 
-    monkeypatch.setattr(videos.subprocess, "run", fake_run)
-    assert videos.result_video_render(result.pk) == "failed"
-    assert seen and not {"SECRET_KEY", "DATABASE_URL", "AWS_SECRET_ACCESS_KEY"} & set(seen)
-    assert seen["PYTHONPATH"]
+    monkeypatch.setattr(videos, "run_sandboxed", spy)
+    assert videos.result_video_render(result.pk) == "failed"  # the spy rendered nothing
+    assert seen["env"] and not {"SECRET_KEY", "DATABASE_URL", "AWS_SECRET_ACCESS_KEY"} & set(seen["env"])
+    assert seen["env"]["PYTHONPATH"]
+    assert "replay.json" in seen["args"] and not any(a.startswith("/") for a in seen["args"])
 
 
 def test_requeue_missing_videos(result):

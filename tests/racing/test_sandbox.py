@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from racing.sandbox import Limits, SandboxStartError, run_sandboxed
 from racing.runner import interpret_race
+from racing.sandbox import Limits, SandboxStartError, run_sandboxed
+from racing.workdirs import work_dir
 
 # Generous wall clock: a busy 2-core machine may take seconds to start a child. The
 # tests of the wall-clock limit set their own.
@@ -13,7 +14,8 @@ LIMITS = Limits(memory_bytes=512 * 1024 * 1024, cpu_s=1, wall_s=30)
 
 
 def run(code: str, limits: Limits = LIMITS, **kwargs):
-    return run_sandboxed(["-c", code], limits, cwd="/tmp", **kwargs)
+    with work_dir("test") as scratch:
+        return run_sandboxed(["-c", code], limits, cwd=scratch, **kwargs)
 
 
 def test_a_well_behaved_child():

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -11,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from racing.models import PolicyModel
 from tests import factories as f
 from tests.simulator import builders
+from web.api.parsers import _HeaderScan
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +74,7 @@ BAD_UPLOADS = {
     "unknown sensor": (
         dict(onnx=f.good_state_onnx(), meta=f.state_metadata(sensor=["SONAR"])),
         "metadata",
-        "supported sensors: FRONT_FACING_CAMERA, LIDAR, STATE",
+        "supported sensors: FRONT_FACING_CAMERA, STEREO_CAMERAS, LIDAR, STATE",
     ),
     "steering beyond 30": (
         dict(
@@ -201,3 +203,47 @@ def test_uploads_are_rate_limited_but_reading_is_not(racer_api, settings):
     assert second.status_code == 429 and "throttled" in second.json()["detail"]
     assert racer_api.get("/api/models/").status_code == 200
     assert PolicyModel.objects.count() == 0
+
+
+def raw_package(onnx_filename: bytes, boundary: bytes = b"PkgBoundary7") -> tuple[bytes, str]:
+    """A multipart body as a script builds it, with the ONNX part's file name as given."""
+    meta = json.dumps(f.state_metadata()).encode()
+    part = lambda headers, content: b"--" + boundary + b"\r\n" + headers + b"\r\n\r\n" + content + b"\r\n"  # noqa: E731
+    body = b"".join([
+        part(b'Content-Disposition: form-data; name="name"', b"mine"),
+        part(b'Content-Disposition: form-data; name="onnx"; filename="' + onnx_filename + b'"\r\n'
+             b"Content-Type: application/octet-stream", f.good_state_onnx()),
+        part(b'Content-Disposition: form-data; name="metadata"; filename="model_metadata.json"', meta),
+        b"--" + boundary + b"--\r\n",
+    ])  # fmt: skip
+    return body, f"multipart/form-data; boundary={boundary.decode()}"
+
+
+def test_a_file_name_that_is_not_utf8_gets_the_real_reason(racer_api):
+    body, content_type = raw_package("modèle.onnx".encode("latin-1"))
+    resp = racer_api.generic("POST", "/api/models/", body, content_type=content_type)
+    assert resp.status_code == 400
+    message = resp.json()["onnx"][0]
+    assert "not UTF-8" in message and "filename=model.onnx" in message and "Attach" not in message
+    # The same package with a UTF-8 name is fine.
+    body, content_type = raw_package("modèle.onnx".encode())
+    assert racer_api.generic("POST", "/api/models/", body, content_type=content_type).status_code == 201
+
+
+def test_a_chunked_upload_gets_the_real_reason(racer_api):
+    body, content_type = raw_package(b"model.onnx")
+    resp = racer_api.generic(
+        "POST", "/api/models/", body, content_type=content_type, HTTP_TRANSFER_ENCODING="chunked", CONTENT_LENGTH=""
+    )
+    assert resp.status_code == 400
+    message = resp.json()["onnx"][0]
+    assert "Transfer-Encoding: chunked" in message and "Content-Length" in message
+    assert PolicyModel.objects.count() == 0
+
+
+@pytest.mark.parametrize("read_size", [5, 64, 4096, 1 << 20])
+def test_unreadable_part_headers_are_found_whatever_the_reads(read_size):
+    body, _ = raw_package("modèle.onnx".encode("latin-1"))
+    scan = _HeaderScan(io.BytesIO(body), b"PkgBoundary7")
+    assert b"".join(iter(lambda: scan.read(read_size), b"")) == body
+    assert scan.unreadable == ["onnx"]

@@ -1,7 +1,13 @@
-"""The queue's worker (django-tasks-db's `db_worker`) with two additions for races:
+"""The queue's worker (django-tasks-db's `db_worker`) with what races and videos need:
 
-- submissions abandoned by a worker that died (their lease expired) are queued again at
-  start and then every RACING["RECLAIM_INTERVAL_S"] seconds, from a side thread;
+- it refuses to start when this host cannot build the sandbox that every untrusted child
+  runs in (racing/isolation.py), with a message that names the fix, unless the organiser
+  chose RACING_SANDBOX=weak;
+- submissions and videos abandoned by a worker that died (their lease expired) are
+  queued again at start and then every RACING["RECLAIM_INTERVAL_S"] seconds, from a side
+  thread (`--no-reclaim`: not by this worker);
+- the work root is swept of what dead workers left, at start and every
+  RACING["SWEEP_INTERVAL_S"] seconds (always: it only removes what nobody uses);
 - the default polling interval is 0.1 s (a race starts within a tenth of a second of
   its submission) and code reloading is off by default (it would cut races short).
 """
@@ -10,49 +16,66 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from django.conf import settings
+from django.core.management.base import CommandError
 from django.db import connection
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
-from racing.videos import videos_requeue_missing
+from racing.isolation import SandboxUnavailable
+from racing.runner import longest_run_s
+from racing.sandbox import sandbox_check
+from racing.videos import videos_reclaim, videos_requeue_missing
+from racing.workdirs import sweep
 from racing.worker import submissions_reclaim
 
 logger = logging.getLogger("racing")
 
 
-def reclaim_once() -> int:
+def _once(what: str, job) -> int:
     try:
-        count = submissions_reclaim()
+        count = job()
         if count:
-            logger.info("queued %d abandoned submission(s) again", count)
+            logger.info("%s: %d", what, count)
         return count
     except Exception:
-        logger.exception("reclaim of abandoned submissions failed")
+        logger.exception("%s failed", what)
         return 0
     finally:
         connection.close()
 
 
-def _videos_requeue_once() -> None:
-    """Videos whose render never finished (a worker died) are queued again at start."""
-    try:
-        count = videos_requeue_missing()
-        if count:
-            logger.info("queued %d missing video(s) again", count)
-    except Exception:
-        logger.exception("re-queueing missing videos failed")
-    finally:
-        connection.close()
+def reclaim_once() -> int:
+    """Queue again the races and videos of workers that died."""
+    return _once("queued abandoned submissions again", submissions_reclaim) + _once(
+        "queued abandoned videos again", videos_reclaim
+    )
 
 
-def _reclaim_loop(stop: threading.Event, interval_s: float) -> None:
-    while not stop.wait(interval_s):
+def sweep_once() -> int:
+    return _once("swept leftover work folders", lambda: sweep(longest_run_s()))
+
+
+def _housekeeping(stop: threading.Event, reclaim: bool) -> None:
+    sweep_once()
+    if reclaim:
         reclaim_once()
+        # Videos that never got a render (a lost task, an earlier failure): once per start.
+        _once("queued missing videos again", videos_requeue_missing)
+    reclaim_s = float(settings.RACING["RECLAIM_INTERVAL_S"])
+    sweep_s = float(settings.RACING["SWEEP_INTERVAL_S"])
+    next_sweep = time.monotonic() + sweep_s
+    while not stop.wait(reclaim_s if reclaim else min(reclaim_s, sweep_s)):
+        if reclaim:
+            reclaim_once()
+        if time.monotonic() >= next_sweep:
+            next_sweep = time.monotonic() + sweep_s
+            sweep_once()
 
 
 class Command(DbWorkerCommand):
-    help = DbWorkerCommand.help + " (races: also re-queues races of dead workers)"
+    help = DbWorkerCommand.help + " (races and videos: sandbox check, reclaim, sweeps)"
 
     def add_arguments(self, parser) -> None:
         super().add_arguments(parser)
@@ -60,18 +83,18 @@ class Command(DbWorkerCommand):
         parser.add_argument(
             "--no-reclaim",
             action="store_true",
-            help="do not re-queue submissions abandoned by dead workers",
+            help="do not re-queue submissions and videos abandoned by dead workers",
         )
 
     def handle(self, *args, no_reclaim: bool = False, **options) -> None:
-        if not no_reclaim:
-            thread_starter = threading.Thread(
-                target=self._start_reclaim, name="reclaim-start", daemon=True
-            )
-            thread_starter.start()
+        try:
+            sandbox_check()  # in weak mode, it says so
+        except SandboxUnavailable as exc:
+            raise CommandError(f"The worker cannot sandbox the models it runs: {exc}") from None
+        finally:
+            connection.close()
+        threading.Thread(
+            target=_housekeeping, args=(threading.Event(), not no_reclaim),
+            name="housekeeping", daemon=True,
+        ).start()  # fmt: skip
         super().handle(*args, **options)
-
-    def _start_reclaim(self) -> None:
-        reclaim_once()
-        _videos_requeue_once()
-        _reclaim_loop(threading.Event(), float(settings.RACING["RECLAIM_INTERVAL_S"]))
