@@ -23,10 +23,15 @@ venv: $(STAMP)
 
 migrate: venv
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 
 demo: migrate
 	$(PY) manage.py demo
 
+# The web server is uvicorn, as in production (docs/organisers.md): it hands a request body
+# over as it arrives, so one over its limit is refused unread (web/asgi_limits.py).
+# --no-proxy-headers: uvicorn would otherwise believe X-Forwarded-For from local clients;
+# the league's TRUSTED_PROXIES setting decides that (web/clients.py).
 serve: demo
 	@$(PY) -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('$(HOST)', $(PORT)))" 2>/dev/null \
 		|| { echo "Port $(PORT) on $(HOST) is busy: stop what uses it or run 'make serve PORT=8001'."; exit 1; }
@@ -38,7 +43,7 @@ serve: demo
 	@trap 'kill 0' INT TERM EXIT; \
 	$(PY) manage.py db_worker --interval 0.1 & \
 	$(PY) manage.py db_worker --queue-name videos --interval 0.5 --no-reclaim & \
-	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
+	$(PY) -m uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan off --no-proxy-headers
 
 test: venv
 	$(PY) -m pytest -q

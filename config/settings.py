@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from simulator.deepracer.archive import DEFAULT_MAX_ARCHIVE_BYTES
 from simulator.params import DEFAULT_MAX_METADATA_BYTES, DEFAULT_MAX_MODEL_BYTES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -59,6 +62,12 @@ ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# How many reverse proxies stand in front of the web processes. 0 (the default): none, so
+# X-Forwarded-For and X-Forwarded-Proto are ignored entirely and the client is the socket's
+# peer (REMOTE_ADDR); a client could write anything in those headers. With N, the client is
+# the address the N-th proxy from us saw (web/clients.py), for the log-in lockouts and every
+# rate limit alike, and the proxy's X-Forwarded-Proto says whether the request came over HTTPS.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
 
 # --- Applications -------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -75,6 +84,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and Redoc from our own static files, no CDN
     "channels",
+    "axes",  # counts failed log-ins, locks out by account and by address (web/logins.py)
+    "csp",
     # Ours, in layer order (docs/dev/architecture.md), before django_tasks_db: racing's
     # `db_worker` extends the queue's own worker with the reclaim of abandoned races.
     "tracks",
@@ -88,6 +99,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before CSRF, which parses a form POST (and spools its files) before the view.
@@ -96,6 +108,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout found during the view into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -150,7 +164,34 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Axes first: it refuses a locked-out client before a password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "/accounts/login/"
+
+# --- Log-in protection (django-axes, web/logins.py) ---------------------------------------
+# After LOGIN_FAILURE_LIMIT failed log-ins of one account (from anywhere), or
+# LOGIN_ADDRESS_FAILURE_LIMIT from one address (on any accounts: more, because a classroom
+# behind one address is many racers), that account or address is locked out for
+# LOGIN_COOLOFF_S; each further failure doubles the cool-off, up to LOGIN_COOLOFF_MAX_S, and
+# failures are remembered for a day. Guesses during a lockout are refused unchecked and do not extend
+# it. Counted in the database, so every web process sees the same counts.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)
+LOGIN_COOLOFF_S = env_float("LOGIN_COOLOFF_S", 60.0)
+LOGIN_COOLOFF_MAX_S = env_float("LOGIN_COOLOFF_MAX_S", 3600.0)
+AXES_COOLOFF_TIME = "web.logins.cool_off"
+AXES_HANDLER = "web.logins.BackoffHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "web.clients.client_ip"
+AXES_LOCKOUT_CALLABLE = "web.logins.lockout_response"
+# A correct password after a few typos does not wipe the counts: an attacker could
+# otherwise reset an address's count by logging in to an account of their own.
+AXES_RESET_ON_SUCCESS = False
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = True  # successful log-ins need no table that grows forever
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
@@ -180,6 +221,23 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# The cache holds the rate-limit counters (sign-ups, API throttles) and the one-check-per-
+# racer locks, so it must be shared by every web process: Redis with it, else a database
+# table (created by web's migration 0001 and `make migrate`: `manage.py createcachetable`).
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "league_cache",
+            # Past MAX_ENTRIES Django deletes a third of the keys, live counters included:
+            # room for every client of a busy day, so nobody can flush the counters.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
 # How live updates reach the websockets (live/events.py, docs/live.md): "channel_layer"
 # (Redis carries them between processes and machines) or "database" (an event log table
 # that each web process polls: workers and web processes share no memory without Redis).
@@ -208,16 +266,21 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, plus the error answers every view really gives (web/api/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "web.api.schema.LeagueAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    # Per client (IP, or user once logged in), counted in the default cache: per process
-    # with the embedded default, shared when CACHES points at Redis.
+    # Per client (the address web/clients.py gives, or the user once logged in), counted in
+    # the default cache that every web process shares (CACHES above).
     "DEFAULT_THROTTLE_RATES": {
         "login": os.environ.get("THROTTLE_LOGIN", "30/min"),
         "signup": os.environ.get("THROTTLE_SIGNUP", "30/hour"),
         "upload": os.environ.get("THROTTLE_UPLOAD", "120/hour"),
+        # Creating community races, joining by invite, resetting invites.
+        "races": os.environ.get("THROTTLE_RACES", "120/hour"),
     },
     "PAGE_SIZE": 50,
+    # DRF's own rule for the client's address behind proxies; web/clients.py follows it.
+    "NUM_PROXIES": TRUSTED_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Racing league API",
@@ -238,6 +301,19 @@ SPECTACULAR_SETTINGS = {
 # Limits of the child process that checks an upload or runs a race (see racing/sandbox.py).
 RACING = {
     "PYTHON": os.environ.get("RACING_PYTHON", ""),  # empty: the server's own interpreter
+    # Every child that touches uploaded bytes (check, race, video) runs in a bubblewrap
+    # sandbox (racing/isolation.py). "weak" runs it with resource limits only, for hosts
+    # that cannot provide one: workers then log a warning on every run
+    # (docs/organisers.md, "Security").
+    "SANDBOX": os.environ.get("RACING_SANDBOX", "bwrap"),
+    "BWRAP": os.environ.get("RACING_BWRAP", ""),  # empty: `bwrap` on the PATH
+    # Processes and threads of one sandboxed child (RLIMIT_NPROC, bwrap mode only).
+    "SANDBOX_PROCESSES": env_int("RACING_SANDBOX_PROCESSES", 32),
+    # The one folder for the temporary files of races, checks and videos: one subfolder
+    # per process, swept of what dead processes left (racing/workdirs.py).
+    "WORK_ROOT": os.environ.get("RACING_WORK_ROOT", "")
+    or os.path.join(os.environ.get("TMPDIR") or "/tmp", "league-work"),
+    "SWEEP_INTERVAL_S": env_float("RACING_SWEEP_INTERVAL_S", 300.0),
     "SANDBOX_MEMORY_MB": env_int("RACING_SANDBOX_MEMORY_MB", 2048),
     "RACE_CPU_S": env_float("RACING_RACE_CPU_S", 300.0),
     "RACE_WALL_S": env_float("RACING_RACE_WALL_S", 600.0),
@@ -252,10 +328,19 @@ RACING = {
     "RETRY_BACKOFF_S": env_float("RACING_RETRY_BACKOFF_S", 5.0),
     "MAX_MODEL_BYTES": env_int("RACING_MAX_MODEL_BYTES", DEFAULT_MAX_MODEL_BYTES),
     "MAX_METADATA_BYTES": env_int("RACING_MAX_METADATA_BYTES", DEFAULT_MAX_METADATA_BYTES),
+    # A DeepRacer console export (.tar.gz) uploaded for import (simulator/deepracer).
+    "MAX_ARCHIVE_BYTES": env_int("RACING_MAX_ARCHIVE_BYTES", DEFAULT_MAX_ARCHIVE_BYTES),
     # Render the MP4 of every run when its result lands (racing/videos.py).
     "VIDEOS": env_bool("RACING_VIDEOS", True),
     # Wall-clock cap of one video render per second of race, on top of a 2-minute floor.
     "VIDEO_TIMEOUT_PER_RACE_S": env_float("RACING_VIDEO_TIMEOUT_PER_RACE_S", 2.0),
+    "VIDEO_MEMORY_MB": env_int("RACING_VIDEO_MEMORY_MB", 2048),
+    # CPU seconds of races per racer per UTC day, failed runs included (0: no budget):
+    # a racer whose models run to the CPU cap cannot hold the workers all day.
+    "DAILY_CPU_S": env_float("RACING_DAILY_CPU_S", 3600.0),
+    # Upload checks running at once in one web process (each a sandboxed child of up to
+    # SANDBOX_MEMORY_MB); more are told to retry, so checks never starve the pages.
+    "CHECKS_AT_ONCE": env_int("RACING_CHECKS_AT_ONCE", 2),
 }
 
 LOGGING = {
@@ -270,7 +355,41 @@ LOGGING = {
     },
 }
 
+# --- Headers ------------------------------------------------------------------------------
+# Content-Security-Policy (django-csp): every script, style, font, picture and video is
+# served by the league itself, so nothing else may load, no inline script or style runs, and
+# no other site may frame a page. The API's Swagger UI and Redoc pages relax styles and
+# workers for themselves only (web/api/urls.py).
+# Media on another host (object storage, MEDIA_URL=https://...) is allowed for pictures,
+# videos and the replays the pages fetch.
+_media = urlsplit(MEDIA_URL)
+_MEDIA_ORIGIN = [f"{_media.scheme}://{_media.netloc}"] if _media.netloc else []
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:", *_MEDIA_ORIGIN],
+        "media-src": [SELF, "blob:", *_MEDIA_ORIGIN],
+        "connect-src": [SELF, "ws:", "wss:", *_MEDIA_ORIGIN],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    }
+}
+# Behind a trusted proxy, its X-Forwarded-Proto says whether the client used HTTPS; with
+# no proxy nobody may claim it.
+if TRUSTED_PROXIES > 0:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
 if not DEBUG:
+    # Cookies only over HTTPS. SECURE_COOKIES=0 for a league served over plain HTTP (a
+    # closed network): the log-in then travels in clear text.
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+    # HSTS: sent on HTTPS answers only (Django's SecurityMiddleware), so a browser that
+    # once reached the league over HTTPS never tries plain HTTP again for this long.
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)

@@ -1,7 +1,5 @@
 """Root URLs: the admin, the API with its schema and docs, and the pages."""
 
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -10,6 +8,5 @@ urlpatterns = [
     path("api/", include("web.api.urls")),
     path("", include("web.pages.urls")),
 ]
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# MEDIA_ROOT is never served as such, not even with DEBUG: uploaded models stay private,
+# and replays, videos, track files and pictures go through views that apply visibility.

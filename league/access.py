@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q, QuerySet
 
+from tracks.models import Track
+
 from .models import Race, RaceEntrant, Racer
 
 FACILITATE_PERMISSION = "league.facilitate_races"
@@ -101,3 +103,15 @@ def replay_visible_to(race: Race, result_racer_id: int, user) -> bool:
     if racer.pk == result_racer_id:
         return True
     return race.replay_visibility == Race.ReplayVisibility.PARTICIPANTS and is_participant(race, racer)
+
+
+def visible_tracks(user) -> QuerySet[Track]:
+    """Every track `user` may open: everyone's, their own uploads, and the track of any
+    race they may see (a racer in a private race needs its facilitator's track)."""
+    tracks = Track.objects.all()
+    if user is not None and user.is_authenticated and user.is_staff:
+        return tracks
+    allowed = Q(is_public=True) | Q(pk__in=visible_races(user).values("track_id"))
+    if user is not None and user.is_authenticated:
+        allowed |= Q(uploaded_by=user)
+    return tracks.filter(allowed)

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
+from . import access
 from .models import Race, Racer, Season
 
 
@@ -32,3 +33,21 @@ def race_get(race_id: int) -> Race:
 
 def racer_get(alias: str) -> Racer:
     return Racer.objects.select_related("user").get(alias__iexact=alias)
+
+
+def community_races_run_by(user) -> QuerySet[Race]:
+    """The community races `user` runs (admins: every community race), newest first."""
+    races = Race.objects.filter(season__isnull=True)
+    if not user.is_staff:
+        races = races.filter(owner__user=user)
+    return races.select_related("track", "owner").order_by("-created_at", "-id")
+
+
+def track_races_for(track, user) -> QuerySet[Race]:
+    """The races on `track` to list for `user`: the league's, and the community races
+    listed for them (public, or theirs); unlisted and others' private races stay off."""
+    listed = Q(season__isnull=False) | Q(pk__in=access.listed_races(user).values("pk"))
+    return (
+        Race.objects.filter(track=track).filter(listed)
+        .select_related("season").order_by("-season__created_at", "order", "-created_at")
+    )

@@ -27,9 +27,18 @@ def django_db_modify_db_settings(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits(request):
-    """Rate-limit counters live in the cache: each test starts with none used."""
+    """Rate-limit counters live in the cache, a database table without Redis (which a
+    transactional test's flush leaves alone): each test that may use them starts with none
+    used. A test without the database has none to use."""
     if "simulator" in request.node.path.parts:
         return
+    for name in ("transactional_db", "db"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name)  # before the clear: it opens the database
+            break
+    else:
+        if request.node.get_closest_marker("django_db") is None:
+            return
     from django.core.cache import cache
 
     cache.clear()
@@ -71,8 +80,9 @@ class WorkerProcess:
     """`python manage.py db_worker` against the test database, started and stopped by
     the test."""
 
-    def __init__(self, media_root: str, **env: str):
+    def __init__(self, media_root: str, queues: str = "default,videos", **env: str):
         self.media_root = media_root
+        self.queues = queues
         self.env = env
         self.proc: subprocess.Popen | None = None
         self.log = Path(media_root).parent / f"worker-{time.monotonic_ns()}.log"
@@ -89,7 +99,7 @@ class WorkerProcess:
         }
         self.proc = subprocess.Popen(
             [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--interval", "0.05",
-             "--queue-name", "default,videos", "-v", "1"],
+             "--queue-name", self.queues, "-v", "1"],
             cwd=ROOT,
             env=env,
             stdout=open(self.log, "wb"),
@@ -120,8 +130,8 @@ class WorkerProcess:
 def start_worker(settings):
     workers: list[WorkerProcess] = []
 
-    def start(**env: str) -> WorkerProcess:
-        worker = WorkerProcess(str(settings.MEDIA_ROOT), **env).start()
+    def start(queues: str = "default,videos", **env: str) -> WorkerProcess:
+        worker = WorkerProcess(str(settings.MEDIA_ROOT), queues, **env).start()
         workers.append(worker)
         return worker
 

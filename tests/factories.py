@@ -12,7 +12,10 @@ import numpy as np
 import onnx
 from django.core.files.base import ContentFile
 from onnx import TensorProto, helper, numpy_helper
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
+from league.community import community_race_create, role_grant
 from league.models import Race, Racer, Season
 from league.services import racer_signup
 from racing.models import PolicyModel
@@ -83,6 +86,32 @@ def race(**kwargs) -> Race:
     """A race accepting submissions (its season open) unless a status is given."""
     status = kwargs.pop("status", "open")
     return season(status, **kwargs).races.select_related("season", "track").get()
+
+
+def facilitator(alias: str | None = None, **kwargs) -> Racer:
+    """A racer granted the facilitator role (league.community.role_grant)."""
+    r = racer(alias, **kwargs)
+    role_grant(r.user, "facilitator")
+    return r
+
+
+def community_race(owner: Racer | None = None, *, on: Track | None = None, name: str | None = None,
+                   **settings) -> Race:
+    """A community race made by the real service: open now for 7 days, public, the
+    community defaults, unless `settings` say otherwise."""
+    return community_race_create(
+        owner=owner or facilitator(), track=on or track(), name=name or unique("Community race "), **settings
+    )
+
+
+def api_client(who=None):
+    """A DRF test client with the API token of `who` (a Racer or a user; None:
+    anonymous): each request authenticates afresh, as a real client does."""
+    client = APIClient()
+    if who is not None:
+        token, _ = Token.objects.get_or_create(user=getattr(who, "user", who))
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
 
 
 # --- ONNX policies ------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Helpers of the live-update tests: results recorded through the real services, a
-private Redis server, a web server subprocess (runserver or Daphne) and a websocket
+private Redis server, a web server subprocess (runserver or uvicorn) and a websocket
 client for tests that need no browser."""
 
 from __future__ import annotations
@@ -61,6 +61,20 @@ def record_result(racer, race, time_s: float, **kwargs):
     submission = submit(racer, race)
     claim = submission_claim(submission.pk)
     return result_record(claim=claim, data=result_data(time_s, **kwargs), replay_path=None)
+
+
+def record_laps(racer, race, lap_times: list[float]):
+    """A finished run of these laps, its official time by the race's timing method as
+    the simulator computes it (no simulator)."""
+    submission = submit(racer, race)
+    total = round(sum(lap_times), 3)
+    figures = {"TOTAL_TIME": total, "BEST_LAP_TIME": min(lap_times), "AVG_LAP_TIME": round(total / len(lap_times), 3)}
+    data = {
+        **result_data(total, laps=len(lap_times)), "lap_times_s": list(lap_times), "best_lap_s": min(lap_times),
+        "avg_lap_s": figures["AVG_LAP_TIME"], "timing_method": race.timing_method,
+        "official_time_s": figures[race.timing_method],
+    }  # fmt: skip
+    return result_record(claim=submission_claim(submission.pk), data=data, replay_path=None)
 
 
 # --- Processes ----------------------------------------------------------------------------
@@ -135,7 +149,8 @@ def require_redis() -> None:
 
 class WebServer:
     """The league served over HTTP and websockets by a subprocess against the test
-    database: `runserver` (Daphne's, what `make serve` runs) or the `daphne` command."""
+    database: `runserver` (Daphne's, for development) or `uvicorn`, as `make serve` and
+    the documented production command run it (Makefile)."""
 
     def __init__(self, media_root: str, *, kind: str = "runserver", **env: str):
         self.media_root = media_root
@@ -160,9 +175,9 @@ class WebServer:
             **self.env,
         }
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the server must respect async safety
-        if self.kind == "daphne":
-            argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-                    "config.asgi:application"]  # fmt: skip
+        if self.kind == "uvicorn":
+            argv = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+                    "--port", str(self.port), "--lifespan", "off", "--no-proxy-headers"]  # fmt: skip
         else:
             argv = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{self.port}"]
         self.proc = subprocess.Popen(

@@ -24,6 +24,11 @@ def tracks_for(user) -> QuerySet[Track]:
     return tracks.annotate(race_count=Count("races")).order_by("name")
 
 
+def tracks_uploaded_by(user) -> QuerySet[Track]:
+    """The tracks `user` uploaded, newest first."""
+    return Track.objects.filter(uploaded_by=user).annotate(race_count=Count("races")).order_by("-created_at", "-id")
+
+
 def track_get(slug: str) -> Track:
     """The track (raises Track.DoesNotExist), with its races newest first on `.race_list`."""
     track = Track.objects.get(slug=slug)

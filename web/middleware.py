@@ -4,8 +4,8 @@ reads the body.
 Django spools multipart files to disk whatever their size (DATA_UPLOAD_MAX_MEMORY_SIZE
 does not count files), and CsrfViewMiddleware parses a form POST before the view runs,
 so a check in the view comes too late for the pages' upload form. Other bodies are
-already capped by DATA_UPLOAD_MAX_MEMORY_SIZE. (Under ASGI the server has buffered the
-body already: cap it in the reverse proxy as well, docs/organisers.md.)
+already capped by DATA_UPLOAD_MAX_MEMORY_SIZE. (Under ASGI, Django has read the body
+before this runs: web/asgi_limits.py refuses it earlier, before it is read at all.)
 """
 
 from __future__ import annotations
@@ -16,10 +16,16 @@ from django.http import HttpResponse, JsonResponse
 from simulator.formatting import format_size
 
 
+# What a multipart form adds to its files: boundaries, part headers, the other fields.
+FORM_OVERHEAD_BYTES = 65536
+
+
 def upload_limit_bytes() -> int:
-    """The largest request body an upload may have: both files plus the form's overhead."""
+    """The largest request body an upload may have: both files (or a console export
+    archive) plus the form's overhead."""
     racing = settings.RACING
-    return int(racing["MAX_MODEL_BYTES"]) + int(racing["MAX_METADATA_BYTES"]) + 65536
+    files = max(int(racing["MAX_MODEL_BYTES"]) + int(racing["MAX_METADATA_BYTES"]), int(racing["MAX_ARCHIVE_BYTES"]))
+    return files + FORM_OVERHEAD_BYTES
 
 
 def upload_too_large_message() -> str:

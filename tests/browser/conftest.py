@@ -64,13 +64,23 @@ def browser(django_db_setup):
         browser.close()
 
 
+def refused_by_policy(tab) -> list[str]:
+    """What the page's Content-Security-Policy refused, as Chromium reports it on the
+    console, over every page the tab opens: the pages must work under the strict policy."""
+    refused: list[str] = []
+    tab.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
+    return refused
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     tab = context.new_page()
     tab.set_default_timeout(15000)
+    refused = refused_by_policy(tab)
     yield tab
     context.close()
+    assert refused == [], refused
 
 
 @pytest.fixture
@@ -79,8 +89,10 @@ def phone_page(browser):
                                   is_mobile=True, has_touch=True)
     tab = context.new_page()
     tab.set_default_timeout(15000)
+    refused = refused_by_policy(tab)
     yield tab
     context.close()
+    assert refused == [], refused
 
 
 def pytest_collection_modifyitems(session, config, items):

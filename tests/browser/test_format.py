@@ -73,3 +73,20 @@ def test_the_speed_palette_comes_from_python(tab, live_server):
     # The legends' gradient has the same stops.
     gradient = league_web.speed_gradient()
     assert gradient.startswith("linear-gradient(90deg, rgb(64, 120, 255) 0%") and gradient.endswith("rgb(255, 59, 48) 100%)")
+
+
+COUNTDOWNS = [None, "", "x", math.nan, math.inf, -math.inf, -5, 0, 0.2, 1, 59, 59.5, 60, 61, 599.01, 3599, 3600,
+              3661, 86399, 86400, 90061, 9 * 86400 + 7200, True, "125"]  # fmt: skip
+ZONES = ["UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "Pacific/Chatham"]
+
+
+def test_countdowns_read_as_the_countdown_filter(tab, live_server):
+    assert run_js(tab, live_server, "formatCountdown", COUNTDOWNS) == [league_web.countdown_text(v) for v in COUNTDOWNS]
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_times_in_a_time_zone_read_as_the_zoned_filter(tab, live_server, zone):
+    base = datetime(2026, 3, 29, 0, 30, tzinfo=dt_timezone.utc)  # across a DST change in Europe
+    whens = [base + timedelta(minutes=37 * i) for i in range(0, 200, 7)] + [datetime(2026, 12, 31, 23, 59, 59, tzinfo=dt_timezone.utc)]
+    stamps = [w.isoformat() for w in whens]
+    assert run_js(tab, live_server, "formatZoned", stamps, [zone]) == [league_web.zoned(w, zone) for w in whens]

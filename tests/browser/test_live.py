@@ -1,5 +1,5 @@
-"""Live pages in a real headless Chromium, served by `manage.py runserver` (Daphne's, as
-`make serve` runs it) in a subprocess, with a real `db_worker` racing the submissions.
+"""Live pages in a real headless Chromium, served by uvicorn (as `make serve` runs it) in a
+subprocess, with a real `db_worker` racing the submissions.
 No Redis: the worker's messages reach the web process through the database event log.
 """
 
@@ -21,7 +21,7 @@ RACE_TIMEOUT_MS = 90_000  # a generous deadline, not a timing assertion
 def web(django_db_setup, tmp_path_factory):
     media = tmp_path_factory.getbasetemp() / "media"  # the same folder as tests/conftest.py
     media.mkdir(exist_ok=True)
-    server = WebServer(str(media), kind="runserver").start()
+    server = WebServer(str(media), kind="uvicorn").start()
     yield server
     server.stop()
 

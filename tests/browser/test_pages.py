@@ -65,8 +65,11 @@ def check_fits(tab, name: str, viewport: str) -> None:
     """No sideways scrolling; a full-page screenshot for the record."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     tab.screenshot(path=str(SHOTS / f"{viewport}-{name}.png"), full_page=True)
-    scroll_width, inner_width = tab.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert scroll_width <= inner_width, f"{name} overflows sideways on {viewport}: {scroll_width} > {inner_width}"
+    # The viewport's own width: a phone widens its layout viewport (and innerWidth) to fit
+    # a page that overflows, so innerWidth alone would hide the overflow.
+    scroll_width = tab.evaluate("document.documentElement.scrollWidth")
+    width = tab.viewport_size["width"]
+    assert scroll_width <= width, f"{name} overflows sideways on {viewport}: {scroll_width} > {width}"
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
@@ -143,7 +146,7 @@ def test_garage(request, live_server, league, viewport):
     tab.get_by_role("button", name="Upload and check").click()
     tab.wait_for_load_state()
     assert tab.locator(".field.has-error").count() == 2
-    assert tab.get_by_text("Choose the exported policy file (model.onnx).").is_visible()
+    assert tab.get_by_text("Choose the exported policy file (model.onnx), or a console export below.").is_visible()
     check_fits(tab, "garage-upload-errors", viewport)
 
 

@@ -43,7 +43,7 @@ def test_replay_page_plays_the_run_and_loads_the_video(page, live_server, runs):
     assert "Wild Willy" in page.title()
 
     # The leader is the ghost by default, with the gap on screen.
-    page.wait_for_function(f"document.getElementById('rp-stage').dataset.ghost === '{leader.pk}'")
+    page.wait_for_function(f"() => document.getElementById('rp-stage').dataset.ghost === '{leader.pk}'")
     assert page.is_visible("#rp-hud-gap-box")
     assert page.text_content("#rp-hud-gap").strip() not in ("", "–")
 
@@ -51,7 +51,7 @@ def test_replay_page_plays_the_run_and_loads_the_video(page, live_server, runs):
     assert before["step"] == 0
     page.select_option("#rp-rate", "4")
     page.click("#rp-play")
-    page.wait_for_function("Number(document.getElementById('rp-stage').dataset.step) >= 30")
+    page.wait_for_function("() => Number(document.getElementById('rp-stage').dataset.step) >= 30")
     page.click("#rp-play")  # pause
     after = stage(page)
     assert page.get_attribute("#rp-stage", "data-playing") == "0"
@@ -94,4 +94,4 @@ def test_replay_page_on_a_phone(phone_page, live_server, runs):
     width = phone_page.evaluate("document.getElementById('rp-track').getBoundingClientRect().width")
     assert width > 300
     phone_page.tap("#rp-play")
-    phone_page.wait_for_function("Number(document.getElementById('rp-stage').dataset.step) >= 5")
+    phone_page.wait_for_function("() => Number(document.getElementById('rp-stage').dataset.step) >= 5")

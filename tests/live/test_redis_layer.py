@@ -57,7 +57,7 @@ def test_redis_layer_carries_a_group_message_between_layers(redis_server):
 
 @pytest.mark.django_db(transaction=True)
 def test_worker_result_reaches_sockets_of_two_web_processes(redis_server, settings, start_worker):
-    """Two Daphne processes and a worker, each its own process, all with REDIS_URL: the
+    """Two uvicorn processes and a worker, each its own process, all with REDIS_URL: the
     worker's result reaches a race socket on both servers, and the owner's submission
     socket follows status, progress and result; nothing goes through the database log."""
     from django.conf import settings as django_settings
@@ -65,7 +65,7 @@ def test_worker_result_reaches_sockets_of_two_web_processes(redis_server, settin
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     env = {"REDIS_URL": redis_server.url}
-    servers = [WebServer(str(settings.MEDIA_ROOT), kind="daphne", **env) for _ in range(2)]
+    servers = [WebServer(str(settings.MEDIA_ROOT), kind="uvicorn", **env) for _ in range(2)]
     clients: list[WsClient] = []
     try:
         for server in servers:
@@ -114,7 +114,7 @@ def test_submission_socket_on_another_server_refuses_another_racer(redis_server,
     from tests.live_support import WsClosed
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    server = WebServer(str(settings.MEDIA_ROOT), kind="daphne", REDIS_URL=redis_server.url).start()
+    server = WebServer(str(settings.MEDIA_ROOT), kind="uvicorn", REDIS_URL=redis_server.url).start()
     try:
         race = f.race()
         submission = submit(f.racer(), race)

@@ -1,5 +1,5 @@
-"""League API: accounts, seasons, races and their boards. Thin views over services and
-selectors."""
+"""League API: accounts and seasons (races are in race_views.py). Thin views over
+services and selectors."""
 
 from __future__ import annotations
 
@@ -12,22 +12,22 @@ from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from league import selectors, services
+from league import access, selectors, services
+from league.models import Season
 from racing import selectors as racing_selectors
-from league.models import Race, Season
+from web.logins import locked_out, lockout_response
 
-from .pagination import BoardPagination
-from .throttles import WriteRateThrottle
+from . import errors
+from .pagination import page_response, paginated
 from .serializers import (
-    LeaderboardRowOutput,
     MeOutput,
-    RaceOutput,
     SeasonOutput,
     SeasonStandingOutput,
     SignupInput,
     TokenInput,
     TokenOutput,
 )
+from .throttles import WriteRateThrottle
 
 
 class SignupApi(APIView):
@@ -36,7 +36,16 @@ class SignupApi(APIView):
     throttle_classes = [WriteRateThrottle]
     throttle_scope = "signup"
 
-    @extend_schema(request=SignupInput, responses={201: TokenOutput}, tags=["auth"])
+    @extend_schema(
+        request=SignupInput,
+        responses={
+            201: TokenOutput,
+            400: errors.bad_request("{field: [messages]}: a taken user name or alias, a weak password."),
+        },
+        tags=["auth"],
+        description="A new racer and its API token. Sign-ups per address are limited (the page's "
+        "sign-up form counts too).",
+    )
     def post(self, request):
         data = SignupInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -54,13 +63,30 @@ class TokenApi(APIView):
     throttle_classes = [WriteRateThrottle]
     throttle_scope = "login"
 
-    @extend_schema(request=TokenInput, responses={200: TokenOutput}, tags=["auth"])
+    @extend_schema(
+        request=TokenInput,
+        responses={
+            200: TokenOutput,
+            400: errors.bad_request("{non_field_errors: [message]}: wrong user name or password."),
+            429: errors.detail(
+                "Too many failed log-ins for this account or from this address (or too many "
+                "requests): try again after the `Retry-After` header's seconds."
+            ),
+        },
+        tags=["auth"],
+        description="Your API token. After a few wrong passwords the account and the address "
+        "are locked out for a while, longer with every further failure.",
+    )
     def post(self, request):
         data = TokenInput(data=request.data)
         data.is_valid(raise_exception=True)
+        # The DRF request: django-axes reads the user name from its data (JSON or form)
+        # and marks it when the account or address is locked out.
         user = authenticate(
             request, username=data.validated_data["username"], password=data.validated_data["password"]
         )
+        if locked_out(request):
+            return lockout_response(request)
         if user is None:
             return Response(
                 {"non_field_errors": ["Wrong user name or password."]},
@@ -93,6 +119,7 @@ class MeApi(APIView):
                     "alias": racer.alias,
                     "token": token.key,
                     "is_staff": request.user.is_staff,
+                    "is_facilitator": access.is_facilitator(request.user),
                 }
             ).data
         )
@@ -118,12 +145,10 @@ class SeasonDetailApi(APIView):
 class SeasonStandingsApi(APIView):
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(responses={200: SeasonStandingOutput(many=True)}, tags=["seasons"])
+    @extend_schema(operation_id="seasons_standings_list", responses={200: paginated(SeasonStandingOutput)}, tags=["seasons"])
     def get(self, request, slug: str):
         season = get_object_or_404(Season, slug=slug)
-        paginator = BoardPagination()
-        page = paginator.paginate_queryset(racing_selectors.season_standings(season), request, view=self)
-        return paginator.get_paginated_response(SeasonStandingOutput(page, many=True).data)
+        return page_response(self, request, racing_selectors.season_standings(season), SeasonStandingOutput)
 
 
 class SeasonOpenApi(APIView):
@@ -142,31 +167,3 @@ class SeasonOpenApi(APIView):
         except services.SeasonClosed as exc:
             return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
         return Response(SeasonOutput(selectors.season_get(slug)).data)
-
-
-class RaceDetailApi(APIView):
-    permission_classes = [permissions.AllowAny]
-
-    @extend_schema(responses={200: RaceOutput}, tags=["races"])
-    def get(self, request, race_id: int):
-        race = get_object_or_404(Race.objects.select_related("season", "track"), pk=race_id)
-        return Response(RaceOutput(race).data)
-
-
-class LeaderboardApi(APIView):
-    permission_classes = [permissions.AllowAny]
-    throttle_classes: list = []
-
-    @extend_schema(
-        responses={200: LeaderboardRowOutput(many=True)},
-        tags=["races"],
-        description="One row per racer (their best result), in rank order. Paginated.",
-    )
-    def get(self, request, race_id: int):
-        race = get_object_or_404(Race, pk=race_id)
-        paginator = BoardPagination()
-        page = paginator.paginate_queryset(racing_selectors.race_leaderboard(race), request, view=self)
-        leader = racing_selectors.race_leader_time(race)
-        rows = [racing_selectors.leaderboard_row(r, leader) for r in page]
-        return paginator.get_paginated_response(LeaderboardRowOutput(rows, many=True).data)
-

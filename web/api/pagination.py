@@ -1,3 +1,5 @@
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
@@ -34,3 +36,26 @@ class BoardPagination(PageNumberPagination):
             raise NotFound(
                 f"There is no page {self.get_page_number(request, None)}; the last page is {last}."
             ) from None
+
+
+def paginated(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
+    """The schema of one page of `serializer_class` rows, as BoardPagination answers."""
+    return inline_serializer(
+        name=f"Paginated{serializer_class.__name__.removesuffix('Output')}List",
+        fields={
+            "count": serializers.IntegerField(help_text="Rows on every page together."),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+        },
+    )
+
+
+def page_response(view, request, rows, output: type[serializers.Serializer], *, shape=None):
+    """One page of `rows` (a queryset or a list) as BoardPagination answers it, each row
+    through `shape` (if given) and then the `output` serializer."""
+    paginator = BoardPagination()
+    page = paginator.paginate_queryset(rows, request, view=view)
+    if shape is not None:
+        page = [shape(row) for row in page]
+    return paginator.get_paginated_response(output(page, many=True, context={"request": request}).data)

@@ -3,25 +3,27 @@ and selectors."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from league.models import Race
+from league import access
 from league.services import racer_for_user
 from racing import selectors
-from racing.models import PolicyModel, Result
+from racing.checkslots import ChecksBusy
+from racing.models import PolicyModel
 from racing.runner import ModelRejected, PlatformFault
 from racing.submissions import QuotaExceeded, SubmissionRejected, submission_create
 from racing.uploads import model_upload
+from web.middleware import upload_limit_bytes, upload_too_large_message
 
-from .pagination import BoardPagination
-from .throttles import WriteRateThrottle
-
+from . import errors
+from .pagination import page_response, paginated
+from .parsers import UploadParser, missing_file_reason
+from .permissions import result_or_404
 from .serializers import (
     ModelOutput,
     ModelUploadInput,
@@ -29,6 +31,7 @@ from .serializers import (
     SubmissionInput,
     SubmissionOutput,
 )
+from .throttles import WriteRateThrottle
 
 PLATFORM_BUSY = {
     "detail": "The model check could not run on our side; nothing was stored. Try again shortly."
@@ -39,54 +42,71 @@ class ModelListApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
     throttle_classes = [WriteRateThrottle]
     throttle_scope = "upload"
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [UploadParser, FormParser]
 
-    @extend_schema(responses={200: ModelOutput(many=True)}, tags=["models"])
+    @extend_schema(operation_id="models_list", responses={200: paginated(ModelOutput)}, tags=["models"])
     def get(self, request):
         racer = racer_for_user(request.user)
-        paginator = BoardPagination()
-        page = paginator.paginate_queryset(selectors.models_of(racer), request, view=self)
-        return paginator.get_paginated_response(ModelOutput(page, many=True).data)
+        return page_response(self, request, selectors.models_of(racer), ModelOutput)
 
     @extend_schema(
         request={"multipart/form-data": ModelUploadInput},
         responses={
             201: ModelOutput,
-            400: OpenApiResponse(description="{field: [messages]}; nothing stored"),
+            400: errors.bad_request(
+                "{field: [messages]}: what is wrong with the package, or why its files did not "
+                "arrive (sent chunked, a file name that is not UTF-8); nothing stored."
+            ),
+            503: errors.detail(
+                "No check could start now (your previous upload is still being checked, or the "
+                "server is checking others: retry after `Retry-After` seconds), or the check "
+                "failed on our side. Nothing stored."
+            ),
         },
         tags=["models"],
         description=(
-            "Upload `onnx` (model.onnx, at most 50 MB) and `metadata` (model_metadata.json) "
-            "with a `name`. The package is checked at once, including a trial inference."
+            "Upload `onnx` (model.onnx, at most 50 MiB by default) and `metadata` "
+            "(model_metadata.json) with a `name`, or instead an `archive`: a DeepRacer console "
+            "export (.tar.gz with a frozen TensorFlow graph), converted to ONNX on the way in. "
+            "The package is checked at once, including a trial inference."
         ),
     )
     def post(self, request):
         racer = racer_for_user(request.user)
         # Refuse a body far over the cap before it is parsed (and spooled to disk).
-        limit = settings.RACING["MAX_MODEL_BYTES"] + settings.RACING["MAX_METADATA_BYTES"] + 65536
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > limit:
-            mb = settings.RACING["MAX_MODEL_BYTES"] // (1024 * 1024)
-            return Response(
-                {"onnx": [f"The upload is larger than the {mb} MB limit; use a smaller network."]},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+        if length > upload_limit_bytes():
+            return Response({"onnx": [upload_too_large_message()]}, status=status.HTTP_400_BAD_REQUEST)
         data = ModelUploadInput(data=request.data)
         data.is_valid(raise_exception=True)
+        archive = data.validated_data.get("archive")
+        for field in ("archive",) if archive is not None or "archive" in request.FILES else ("onnx", "metadata"):
+            reason = data.validated_data.get(field) is None and missing_file_reason(request, field)
+            if reason:
+                return Response({field: [reason]}, status=status.HTTP_400_BAD_REQUEST)
         try:
             model = model_upload(
                 owner=racer,
                 name=data.validated_data.get("name", ""),
                 onnx_file=data.validated_data.get("onnx"),
                 metadata_file=data.validated_data.get("metadata"),
+                archive_file=archive,
             )
         except ModelRejected as exc:
             return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+        except ChecksBusy as exc:
+            return Response(
+                {"detail": exc.message},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": str(exc.retry_after_s)},
+            )
         except PlatformFault:
-            return Response(PLATFORM_BUSY, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+            return Response(
+                PLATFORM_BUSY, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "60"}
+            )
         return Response(ModelOutput(model).data, status=status.HTTP_201_CREATED)
 
 
@@ -103,21 +123,20 @@ class ModelDetailApi(APIView):
 class SubmissionListApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(responses={200: SubmissionOutput(many=True)}, tags=["submissions"])
+    @extend_schema(operation_id="submissions_list", responses={200: paginated(SubmissionOutput)}, tags=["submissions"])
     def get(self, request):
         racer = racer_for_user(request.user)
-        paginator = BoardPagination()
-        page = paginator.paginate_queryset(selectors.submissions_of(racer), request, view=self)
-        return paginator.get_paginated_response(
-            SubmissionOutput(page, many=True, context={"request": request}).data
-        )
+        return page_response(self, request, selectors.submissions_of(racer), SubmissionOutput)
 
     @extend_schema(
         request=SubmissionInput,
         responses={
             202: SubmissionOutput,
-            400: OpenApiResponse(description="{field: [messages]}"),
-            429: OpenApiResponse(description="quota used up: {race: [message]}"),
+            400: errors.bad_request("{field: [messages]}: no such model, the race is closed, a sensor "
+                                    "it does not allow, or the facilitator removed you."),
+            401: errors.NOT_SIGNED_IN,
+            404: errors.bad_request("{race: [message]}: no such race, or a private race you have not joined."),
+            429: errors.bad_request("Quota used up: {race: [message]}."),
         },
         tags=["submissions"],
         description="Enter one of your models in a race; it is queued and raced.",
@@ -127,14 +146,18 @@ class SubmissionListApi(APIView):
         data = SubmissionInput(data=request.data)
         data.is_valid(raise_exception=True)
         model = PolicyModel.objects.filter(pk=data.validated_data["model"], owner=racer).first()
-        race = Race.objects.filter(pk=data.validated_data["race"]).first()
-        errors = {}
-        if model is None:
-            errors["model"] = [f"You have no model with id {data.validated_data['model']}."]
+        # A private race the racer may not see is a race that does not exist.
+        race = access.visible_races(request.user).filter(pk=data.validated_data["race"]).first()
         if race is None:
-            errors["race"] = [f"There is no race with id {data.validated_data['race']}."]
-        if errors:
-            return Response(errors, status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"race": [f"There is no race with id {data.validated_data['race']}."]},
+                status=status.HTTP_404_NOT_FOUND,
+            )
+        if model is None:
+            return Response(
+                {"model": [f"You have no model with id {data.validated_data['model']}."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         try:
             submission = submission_create(racer=racer, model=model, race=race)
         except QuotaExceeded as exc:
@@ -161,12 +184,14 @@ class SubmissionDetailApi(APIView):
 class ResultDetailApi(APIView):
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(responses={200: ResultOutput}, tags=["results"])
+    @extend_schema(
+        responses={200: ResultOutput, 404: errors.detail("No such result, or one of a private race you have not joined.")},
+        tags=["results"],
+        description="Every figure of the run. `replay_url`, `video_url` and `simtrace_url` are null "
+        "where the race's replay setting does not show you this run's replay.",
+    )
     def get(self, request, result_id: int):
-        try:
-            result = selectors.result_get(result_id)
-        except Result.DoesNotExist:
-            return Response({"detail": "No such result."}, status=status.HTTP_404_NOT_FOUND)
+        result = result_or_404(request, result_id)
         return Response(ResultOutput(result, context={"request": request}).data)
 
 

@@ -1,5 +1,6 @@
 """Replay API: the replay JSON (with track geometry), the MP4 video (byte ranges) and the
-DeepRacer simtrace CSV of a result. Public, like results and boards."""
+DeepRacer simtrace CSV of a result. They follow the race's replay setting: whoever may
+not see a replay gets the 404 of a result that does not exist."""
 
 from __future__ import annotations
 
@@ -12,26 +13,30 @@ from rest_framework import permissions
 from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
 
-from racing import replays, selectors, videos
+from league import access
+from racing import replays, videos
 from racing.models import Result
-from tracks.models import Track
 from tracks.selectors import track_geometry
 from web.rangeserve import ranged_file_response
+
+from .errors import detail
+from .permissions import publicly_cacheable, result_or_404
 
 DOWNLOAD = OpenApiParameter(
     "download", OpenApiTypes.BOOL, description="1: ask the browser to save the file (attachment)."
 )
+
+NO_REPLAY = detail("No such result (or one whose replay you may not see), or it has no replay.")
 
 
 def _not_found(message: str, **extra) -> JsonResponse:
     return JsonResponse({"detail": message, **extra}, status=404)
 
 
-def _result_or_404(result_id: int) -> Result:
-    try:
-        return selectors.result_get(result_id)
-    except Result.DoesNotExist:
-        raise NotFound("No such result.") from None
+def _cache(response, result: Result, max_age_s: int):
+    scope = "public" if publicly_cacheable(result.race) else "private"
+    response["Cache-Control"] = f"{scope}, max-age={max_age_s}"
+    return response
 
 
 def _from_replay(build, result: Result):
@@ -62,15 +67,16 @@ class ResultReplayApi(APIView):
                     "metres, driving order) and `meta` (racer, race, video status)."
                 ),
             ),
-            404: OpenApiResponse(description="No such result, or it has no replay."),
+            404: NO_REPLAY,
         },
         tags=["results"],
     )
     def get(self, request, result_id: int):
-        result = _result_or_404(result_id)
+        result = result_or_404(request, result_id, replay=True)
         payload = _from_replay(replays.replay_payload, result)
-        response = HttpResponse(json.dumps(payload, separators=(",", ":")), content_type="application/json")
-        response["Cache-Control"] = "public, max-age=300"
+        response = _cache(
+            HttpResponse(json.dumps(payload, separators=(",", ":")), content_type="application/json"), result, 300
+        )
         if _wants_download(request):
             response["Content-Disposition"] = f'attachment; filename="result-{result.pk}-replay.json"'
         return response
@@ -89,8 +95,8 @@ class ResultVideoApi(APIView):
             (200, "video/mp4"): OpenApiResponse(OpenApiTypes.BINARY, description="The whole MP4 (H.264)."),
             (206, "video/mp4"): OpenApiResponse(OpenApiTypes.BINARY, description="The requested byte range."),
             404: OpenApiResponse(
-                description="No such result, or the video is not ready: `detail` says why and "
-                "`video_status` is pending, rendering or failed."
+                description="No such result (or one whose replay you may not see), or the video is "
+                "not ready: `detail` says why and `video_status` is pending, rendering or failed."
             ),
             416: OpenApiResponse(description="The byte range lies outside the file."),
         },
@@ -99,16 +105,17 @@ class ResultVideoApi(APIView):
         "requests so that players can seek.",
     )
     def get(self, request, result_id: int):
-        result = _result_or_404(result_id)
+        result = result_or_404(request, result_id, replay=True)
         if result.video_status != Result.VideoStatus.READY or not result.video:
             return _not_found(videos.video_unavailable_message(result), video_status=result.video_status)
         try:
-            return ranged_file_response(
+            response = ranged_file_response(
                 request, result.video, "video/mp4", filename=f"result-{result.pk}.mp4",
                 attachment=_wants_download(request),
             )
         except (FileNotFoundError, OSError):
             return _not_found("The video file of this run is missing.", video_status=result.video_status)
+        return _cache(response, result, 3600)
 
 
 class ResultSimtraceApi(APIView):
@@ -123,16 +130,16 @@ class ResultSimtraceApi(APIView):
                 "steer, throttle, action, reward, done, all_wheels_on_track, progress, "
                 "closest_waypoint, track_len, tstamp, episode_status, pause_duration.",
             ),
-            404: OpenApiResponse(description="No such result, or it has no replay."),
+            404: NO_REPLAY,
         },
         tags=["results"],
     )
     def get(self, request, result_id: int):
-        result = _result_or_404(result_id)
+        result = result_or_404(request, result_id, replay=True)
         text = _from_replay(replays.result_simtrace, result)
         response = HttpResponse(text, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="result-{result.pk}-simtrace.csv"'
-        response["Cache-Control"] = "public, max-age=300"
+        _cache(response, result, 300)
         return response
 
 
@@ -146,14 +153,14 @@ class TrackGeometryApi(APIView):
                 description="`center`, `left` and `right` borders ([x, y] in metres, driving order), "
                 "`cum_s_m` (arc length at each waypoint), `length_m`, `bounds`, `clockwise`.",
             ),
-            404: OpenApiResponse(description="No such track."),
+            404: detail("No such track (or another facilitator's upload)."),
         },
         tags=["tracks"],
     )
     def get(self, request, slug: str):
-        track = Track.objects.filter(slug=slug).first()
+        track = access.visible_tracks(request.user).filter(slug=slug).first()
         if track is None:
             return _not_found("No such track.")
         response = JsonResponse(track_geometry(track))
-        response["Cache-Control"] = "public, max-age=3600"
+        response["Cache-Control"] = f"{'public' if track.is_public else 'private'}, max-age=3600"
         return response

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
+import zoneinfo
+from datetime import datetime
+from datetime import timezone as dt_timezone
+from urllib.parse import urlsplit
+
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from league import access
 from league.models import Race, Season
+from league.rules import RANKING_OF_TIMING, RANKINGS
 from racing.models import PolicyModel, Result, Submission
+from simulator.params import SENSORS
 
 
 class SignupInput(serializers.Serializer):
@@ -29,6 +39,32 @@ class MeOutput(serializers.Serializer):
     alias = serializers.CharField()
     token = serializers.CharField()
     is_staff = serializers.BooleanField()
+    is_facilitator = serializers.BooleanField(help_text="May create and run community races.")
+
+
+def _absolute(request, url: str) -> str:
+    return request.build_absolute_uri(url) if request is not None else url
+
+
+def invite_url(race: Race, request) -> str:
+    """The page a racer opens to join `race` (absolute)."""
+    try:
+        url = reverse("race-join", args=[race.invite_token])
+    except NoReverseMatch:  # the pages' URL table names it; the path is the contract
+        url = f"/races/join/{race.invite_token}/"
+    return _absolute(request, url)
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    """The IANA time zone, or UTC for a name that is none (the service refuses those)."""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def _in_time_zone(value: datetime | None, zone_name: str) -> str | None:
+    return serializers.DateTimeField(default_timezone=_zone(zone_name)).to_representation(value)
 
 
 class RaceOutput(serializers.ModelSerializer):
@@ -36,18 +72,139 @@ class RaceOutput(serializers.ModelSerializer):
     track_name = serializers.CharField(source="track.name", read_only=True)
     season = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     name = serializers.CharField(source="display_name", read_only=True)
+    community = serializers.BooleanField(source="is_community", read_only=True,
+                                         help_text="A community race (no season, no points).")
+    owner = serializers.SlugRelatedField(slug_field="alias", read_only=True,
+                                         help_text="The alias of the facilitator who runs it.")
+    ranking = serializers.SerializerMethodField(help_text="total_time, best_lap or average_lap.")
+    opens_at = serializers.SerializerMethodField(help_text="ISO 8601, in the race's time zone.")
+    closes_at = serializers.SerializerMethodField(help_text="ISO 8601, in the race's time zone.")
     accepting_submissions = serializers.SerializerMethodField()
+    invite_url = serializers.SerializerMethodField(
+        help_text="The join link of an unlisted or private race; only its facilitator and admins get it."
+    )
 
     class Meta:
         model = Race
         fields = [
-            "id", "name", "season", "track", "track_name", "laps", "timing_method",
-            "off_track_penalty_s", "time_cap_s", "allowed_sensors", "opens_at", "closes_at",
-            "daily_quota", "total_quota", "accepting_submissions",
+            "id", "name", "season", "community", "owner", "description", "track", "track_name",
+            "direction", "ranking", "timing_method", "laps", "off_track_penalty_s", "off_track_limit",
+            "time_cap_s", "allowed_sensors", "opens_at", "closes_at", "time_zone", "daily_quota",
+            "total_quota", "visibility", "replay_visibility", "accepting_submissions", "invite_url",
         ]  # fmt: skip
+
+    @extend_schema_field(serializers.ChoiceField(choices=list(RANKINGS)))
+    def get_ranking(self, race: Race) -> str:
+        return RANKING_OF_TIMING.get(race.timing_method, race.timing_method)
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_opens_at(self, race: Race) -> str | None:
+        return _in_time_zone(race.opens_at, race.time_zone)
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_closes_at(self, race: Race) -> str | None:
+        return _in_time_zone(race.closes_at, race.time_zone)
 
     def get_accepting_submissions(self, race: Race) -> bool:
         return race.accepting_submissions()
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_invite_url(self, race: Race) -> str | None:
+        request = self.context.get("request")
+        if race.visibility == Race.Visibility.PUBLIC or not race.invite_token or request is None:
+            return None
+        if not access.can_manage(race, request.user):
+            return None
+        return invite_url(race, request)
+
+
+def _choice(name: str, choices) -> serializers.ChoiceField:
+    values = list(choices)
+    return serializers.ChoiceField(
+        choices=values, required=False,
+        error_messages={"invalid_choice": f"{name} is one of {', '.join(values)}; got {{input!r}}."},
+    )  # fmt: skip
+
+
+class LocalDateTimeField(serializers.DateTimeField):
+    """ISO 8601; a time without an offset stays naive here, for the serializer to read
+    in the race's time zone."""
+
+    def enforce_timezone(self, value):
+        return value
+
+
+class RaceSettingsInput(serializers.Serializer):
+    """A community race's settings (POST: the name and track; PATCH: any of them). The
+    bounds are checked by the service (league/rules.py), which names each field."""
+
+    name = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    track = serializers.CharField(required=False, help_text="The slug of a track you may race on.")
+    direction = _choice("direction", Race.Direction.values)
+    ranking = _choice("ranking", RANKINGS)
+    laps = serializers.IntegerField(required=False)
+    off_track_penalty_s = serializers.FloatField(required=False)
+    off_track_limit = serializers.IntegerField(required=False, help_text="0: unlimited.")
+    time_cap_s = serializers.FloatField(required=False)
+    allowed_sensors = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text=f"Any of {', '.join(SENSORS)}."
+    )
+    total_quota = serializers.IntegerField(required=False)
+    daily_quota = serializers.IntegerField(required=False)
+    opens_at = LocalDateTimeField(
+        required=False, help_text="ISO 8601; without an offset it is read in `time_zone`. Default: now."
+    )
+    closes_at = LocalDateTimeField(
+        required=False, help_text="ISO 8601; without an offset it is read in `time_zone`. Default: 7 days after opening."
+    )
+    time_zone = serializers.CharField(required=False, help_text="IANA name, e.g. Europe/Paris. Default: UTC.")
+    visibility = _choice("visibility", Race.Visibility.values)
+    replay_visibility = _choice("replay_visibility", Race.ReplayVisibility.values)
+
+    def validate(self, attrs: dict) -> dict:
+        unknown = sorted(set(getattr(self, "initial_data", {}) or {}) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {key: [f"Unknown setting; the settings are: {', '.join(self.fields)}."] for key in unknown}
+            )
+        if "ranking" in attrs:
+            attrs["timing_method"] = RANKINGS[attrs.pop("ranking")]
+        zone = _zone(attrs.get("time_zone") or self.context.get("time_zone") or "UTC")
+        errors = {}
+        for field in ("opens_at", "closes_at"):
+            value = attrs.get(field)
+            if value is not None and timezone.is_naive(value):
+                attrs[field] = aware = value.replace(tzinfo=zone)
+                if aware.astimezone(dt_timezone.utc).astimezone(zone).replace(tzinfo=None) != value:
+                    errors[field] = [f"{value:%Y-%m-%d %H:%M} does not exist in {zone.key} (the clocks skip it)."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class RaceJoinInput(serializers.Serializer):
+    invite = serializers.CharField(help_text="The invite link (/races/join/<token>/) or its token.")
+
+    def validate_invite(self, value: str) -> str:
+        """The token, from the whole link or on its own."""
+        value = value.strip()
+        if "/" in value:
+            value = urlsplit(value).path.rstrip("/").rpartition("/")[2]
+        return value
+
+
+class InviteOutput(serializers.Serializer):
+    invite_url = serializers.CharField()
+
+
+class EntrantOutput(serializers.Serializer):
+    racer = serializers.CharField(help_text="The racer's alias.")
+    joined_at = serializers.DateTimeField()
+    removed_at = serializers.DateTimeField(allow_null=True, help_text="Set once the facilitator removed them.")
+    submissions = serializers.IntegerField(help_text="Their submissions to this race, any status.")
+    rank = serializers.IntegerField(allow_null=True, help_text="Their rank on the board (their best result).")
+    result_id = serializers.IntegerField(allow_null=True, help_text="The result that ranks.")
 
 
 class SeasonOutput(serializers.ModelSerializer):
@@ -71,7 +228,9 @@ class LeaderboardRowOutput(serializers.Serializer):
     submissions = serializers.IntegerField()
     submitted_at = serializers.DateTimeField()
     result_id = serializers.IntegerField()
-    points = serializers.IntegerField()
+    points = serializers.IntegerField(help_text="Season points (0 in community races).")
+    simulator_version = serializers.CharField(help_text="The simulator version of the ranked result.")
+    other_version = serializers.BooleanField(help_text="Raced on another simulator version than today's.")
 
 
 class SeasonStandingOutput(serializers.Serializer):
@@ -83,12 +242,34 @@ class SeasonStandingOutput(serializers.Serializer):
     best_rank = serializers.IntegerField()
 
 
+class RaceResultRowOutput(serializers.Serializer):
+    """One racer's row of a race's results export (racing/exports.py RACE_COLUMNS)."""
+
+    rank = serializers.IntegerField()
+    racer = serializers.CharField(help_text="The racer's alias.")
+    ranking = serializers.CharField(help_text="The race's ranking: total_time, best_lap or average_lap.")
+    ranking_time_s = serializers.FloatField(allow_null=True, help_text="The figure the board ranks by; null for a DNF.")
+    total_time_s = serializers.FloatField(allow_null=True)
+    best_lap_s = serializers.FloatField(allow_null=True)
+    avg_lap_s = serializers.FloatField(allow_null=True)
+    laps = serializers.IntegerField()
+    off_track_count = serializers.IntegerField()
+    submissions = serializers.IntegerField()
+    submitted_at = serializers.CharField(help_text="ISO 8601.")
+    result_id = serializers.IntegerField()
+    model_sha256 = serializers.CharField()
+
+
 class ModelUploadInput(serializers.Serializer):
     name = serializers.CharField(required=False, allow_blank=True, default="")
     onnx = serializers.FileField(required=False, allow_empty_file=True, help_text="model.onnx")
     metadata = serializers.FileField(
         required=False, allow_empty_file=True, help_text="model_metadata.json"
     )
+    archive = serializers.FileField(
+        required=False, allow_empty_file=True,
+        help_text="Instead of onnx + metadata: a DeepRacer console export (.tar.gz), converted on upload.",
+    )  # fmt: skip
 
 
 class ModelOutput(serializers.ModelSerializer):
@@ -113,33 +294,47 @@ class ResultOutput(serializers.ModelSerializer):
     submission = serializers.IntegerField(source="submission_id")
     replay_url = serializers.SerializerMethodField()
     video_url = serializers.SerializerMethodField()
+    simtrace_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Result
         fields = [
             "id", "race", "racer", "submission", *Result.SIMULATOR_KEYS,
-            "replay_url", "video_url", "video_status", "created_at",
+            "replay_url", "video_url", "simtrace_url", "video_status", "created_at",
         ]  # fmt: skip
 
-    def _url(self, field) -> str | None:
-        if not field:
-            return None
-        request = self.context.get("request")
-        url = field.url
-        return request.build_absolute_uri(url) if request is not None else url
-
     def _api_url(self, name: str, result: Result) -> str:
-        url = reverse(name, args=[result.pk])
+        return _absolute(self.context.get("request"), reverse(name, args=[result.pk]))
+
+    def _replay_visible(self, result: Result) -> bool:
+        """The race's replay setting, for the caller (links only where they may follow)."""
         request = self.context.get("request")
-        return request.build_absolute_uri(url) if request is not None else url
+        user = request.user if request is not None else None
+        known = self.context.setdefault("replay_visible", {})  # per race and racer, once
+        key = (result.race_id, result.racer_id)
+        if key not in known:
+            known[key] = access.replay_visible_to(result.race, result.racer_id, user)
+        return known[key]
 
     # The API endpoints, not the raw media files: they serve byte ranges (seeking) and
     # work the same on local disk and object storage.
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_replay_url(self, result: Result) -> str | None:
-        return self._api_url("api-result-replay", result) if result.replay else None
+        if not result.replay or not self._replay_visible(result):
+            return None
+        return self._api_url("api-result-replay", result)
 
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_video_url(self, result: Result) -> str | None:
-        return self._api_url("api-result-video", result) if result.video else None
+        if not result.video or not self._replay_visible(result):
+            return None
+        return self._api_url("api-result-video", result)
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_simtrace_url(self, result: Result) -> str | None:
+        if not result.replay or not self._replay_visible(result):
+            return None
+        return self._api_url("api-result-simtrace", result)
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

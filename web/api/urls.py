@@ -1,14 +1,26 @@
 """Every path of the API, with its OpenAPI schema and the local Swagger UI and Redoc."""
 
+from csp.constants import SELF
+from csp.decorators import csp_update
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from . import league_views, racing_views, replay_views, tracks_views
+from . import export_views, league_views, race_views, racing_views, replay_views, tracks_views
+
+# The documentation pages' scripts are files of our own (the Swagger UI's set-up script
+# comes from its own URL: the split view), but Swagger UI and Redoc style their pages with
+# <style> elements they write, and Redoc searches in a worker made from a blob. Those two
+# pages only allow that.
+docs_policy = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": [SELF, "blob:"]})
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("docs/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("docs/", docs_policy(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
+    path(
+        "docs/redoc/",
+        docs_policy(SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html")),
+        name="api-redoc",
+    ),
     path("auth/signup/", league_views.SignupApi.as_view(), name="api-signup"),
     path("auth/token/", league_views.TokenApi.as_view(), name="api-token"),
     path("auth/token/rotate/", league_views.TokenRotateApi.as_view(), name="api-token-rotate"),
@@ -37,12 +49,25 @@ urlpatterns = [
         name="api-season-standings",
     ),
     path("seasons/<slug:slug>/open/", league_views.SeasonOpenApi.as_view(), name="api-season-open"),
-    path("races/<int:race_id>/", league_views.RaceDetailApi.as_view(), name="api-race"),
     path(
-        "races/<int:race_id>/leaderboard/",
-        league_views.LeaderboardApi.as_view(),
-        name="api-race-leaderboard",
+        "seasons/<slug:slug>/standings.csv",
+        export_views.SeasonStandingsCsvApi.as_view(),
+        name="api-season-standings-csv",
     ),
+    path("races/", race_views.RaceListApi.as_view(), name="api-races"),
+    path("races/join/", race_views.RaceJoinApi.as_view(), name="api-race-join"),
+    path("races/<int:race_id>/", race_views.RaceDetailApi.as_view(), name="api-race"),
+    path("races/<int:race_id>/leaderboard/", race_views.LeaderboardApi.as_view(), name="api-race-leaderboard"),
+    path("races/<int:race_id>/close/", race_views.RaceCloseApi.as_view(), name="api-race-close"),
+    path("races/<int:race_id>/invite/reset/", race_views.RaceInviteResetApi.as_view(), name="api-race-invite-reset"),
+    path("races/<int:race_id>/racers/", race_views.RaceRacersApi.as_view(), name="api-race-racers"),
+    path(
+        "races/<int:race_id>/racers/<str:alias>/remove/",
+        race_views.RaceRacerRemoveApi.as_view(),
+        name="api-race-racer-remove",
+    ),
+    path("races/<int:race_id>/results.csv", export_views.RaceResultsCsvApi.as_view(), name="api-race-results-csv"),
+    path("races/<int:race_id>/results.json", export_views.RaceResultsJsonApi.as_view(), name="api-race-results-json"),
     path("tracks/", tracks_views.TrackListApi.as_view(), name="api-tracks"),
     path("tracks/<slug:slug>/", tracks_views.TrackDetailApi.as_view(), name="api-track"),
     path("tracks/<slug:slug>/geometry/", replay_views.TrackGeometryApi.as_view(), name="api-track-geometry"),

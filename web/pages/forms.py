@@ -21,6 +21,11 @@ def add_service_errors(form: forms.Form, errors: dict[str, list[str]], field_map
             form.add_error(field, str(message))
 
 
+def service_error_text(exc) -> str:
+    """A service's ValidationError as one line, for a page without a form to hold it."""
+    return " ".join(str(m) for messages in exc.message_dict.values() for m in messages)
+
+
 class SignupForm(forms.Form):
     username = forms.CharField(
         max_length=150,
@@ -60,16 +65,34 @@ class ModelUploadForm(forms.Form):
     )
     onnx = forms.FileField(
         label="model.onnx",
-        help_text="The exported policy (ONNX, up to 50 MB).",
-        error_messages={"required": "Choose the exported policy file (model.onnx)."},
+        required=False,
+        help_text="The exported policy (ONNX).",
         widget=forms.ClearableFileInput(attrs={"accept": ".onnx"}),
     )
     metadata = forms.FileField(
         label="model_metadata.json",
+        required=False,
         help_text="DeepRacer-style metadata: action_space, sensor, action_space_type.",
-        error_messages={"required": "Choose the model_metadata.json file."},
         widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json"}),
     )
+    archive = forms.FileField(
+        label="…or a DeepRacer console export",
+        required=False,
+        help_text="The .tar.gz the DeepRacer console exported (frozen graph + metadata): converted on upload.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".gz,.tgz,.tar,application/gzip"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("archive"):
+            if data.get("onnx") or data.get("metadata"):
+                self.add_error("archive", "Upload the console export or model.onnx + model_metadata.json, not both.")
+        else:
+            if not data.get("onnx"):
+                self.add_error("onnx", "Choose the exported policy file (model.onnx), or a console export below.")
+            if not data.get("metadata"):
+                self.add_error("metadata", "Choose the model_metadata.json file.")
+        return data
 
 
 class ModelChoice(forms.ModelChoiceField):

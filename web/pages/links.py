@@ -23,3 +23,13 @@ def track_map_url(track, width: int | None = None) -> str | None:
     except NoReverseMatch:
         return track.image.url if track.image else None
     return f"{url}?w={int(width)}" if width else url
+
+
+def results_export_urls(race) -> dict[str, str]:
+    """A race's results downloads from the API: {"csv": "/api/races/7/results.csv",
+    "json": ".../results.json"} (by path, beside the race's own API URL)."""
+    try:
+        base = reverse("api-race", kwargs={"race_id": race.pk})
+    except NoReverseMatch:
+        base = f"/api/races/{race.pk}/"
+    return {kind: f"{base}results.{kind}" for kind in ("csv", "json")}

@@ -8,10 +8,11 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_safe
 
+from league import access
+from racing import replays, selectors, videos
 from tracks.models import Track
 from tracks.pictures import track_map_file
 
-from racing import replays, selectors, videos
 from racing.models import Result
 
 
@@ -29,7 +30,13 @@ def replay_page(request, result_id: int):
     except Result.DoesNotExist:
         raise Http404("No such result.") from None
     race = result.race
+    if not access.replay_visible_to(race, result.racer_id, request.user):
+        # A replay the viewer may not watch looks exactly like one that does not exist.
+        raise Http404("No such result.")
     candidates = replays.compare_candidates(result)
+    if not access.replay_visible_to(race, 0, request.user):  # only their own runs, then
+        own = getattr(getattr(request.user, "racer", None), "alias", None)
+        candidates = [c for c in candidates if c["racer"] == own]
     config = {
         "resultId": result.pk,
         "racer": result.racer.alias,
@@ -79,4 +86,17 @@ def track_map(request, slug: str):
     response = FileResponse(default_storage.open(name, "rb"), content_type="image/png")
     # The name changes with the track file and the drawing style: cache for long.
     response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@require_safe
+def track_file(request, slug: str):
+    """The track's DeepRacer `.npy` file, to race on it locally; a private upload answers
+    404 to whoever may not see it (media is never served straight from storage)."""
+    track = access.visible_tracks(request.user).filter(slug=slug).first()
+    if track is None or not track.file:
+        raise Http404("No such track.")
+    response = FileResponse(track.file.open("rb"), content_type="application/octet-stream",
+                            as_attachment=True, filename=f"{track.slug}.npy")
+    response["Cache-Control"] = "private, max-age=3600" if not track.is_public else "public, max-age=3600"
     return response

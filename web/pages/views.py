@@ -11,20 +11,28 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from league import access
 from league import selectors as league_selectors
 from league.models import Race, Racer, Season
 from league.services import api_token_get, api_token_rotate, racer_for_user, racer_signup
 from racing import selectors as racing_selectors
+from racing.checkslots import ChecksBusy
 from racing.runner import ModelRejected, PlatformFault
 from racing.submissions import SubmissionRejected, submission_create
 from racing.uploads import model_upload
 from racing.models import Submission
 from tracks import selectors as track_selectors
 from tracks.models import Track
+from web.api.parsers import CHUNKED, sent_chunked
+from web.api.throttles import throttle_wait
+from web.templatetags.league_web import countdown_text
 
 from .forms import ModelUploadForm, SignupForm, SubmitForm, add_service_errors
+from .organise_reads import race_phase
 
 BOARD_PAGE_SIZE = 50
 STANDINGS_PAGE_SIZE = 50
@@ -44,9 +52,10 @@ def home(request):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def race_detail(request, race_id: int):
-    """A race's leaderboard, its track and rules, and the form to enter a model."""
+    """A race's leaderboard, its track and rules, and the form to enter a model. A
+    private race the viewer may not see is a 404, like a race that does not exist."""
     try:
-        race = league_selectors.race_get(race_id)
+        race = access.visible_races(request.user).select_related("season", "track", "owner").get(pk=race_id)
     except Race.DoesNotExist:
         raise Http404("No such race.") from None
     racer = _racer(request)
@@ -74,31 +83,63 @@ def race_detail(request, race_id: int):
     elif request.method == "POST":
         return redirect(f"{reverse('login')}?next={request.path}")
 
-    paginator = Paginator(racing_selectors.race_leaderboard(race), BOARD_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    leader_time = racing_selectors.race_leader_time(race) if paginator.count else None
-    rows = [racing_selectors.leaderboard_row(r, leader_time) for r in page.object_list]
-    my_rank = racing_selectors.race_rank_of(race, racer)
-    my_page = (my_rank - 1) // BOARD_PAGE_SIZE + 1 if my_rank else None
+    now = timezone.now()
     context = {
         "race": race,
         "season": race.season,
         "track": race.track,
-        "siblings": list(race.season.races.select_related("track").order_by("order", "id")),
-        "rows": rows,
-        "page": page,
-        "paginator": paginator,
-        "page_numbers": list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)),
-        "accepting": race.accepting_submissions(),
+        "siblings": list(race.season.races.select_related("track").order_by("order", "id")) if race.season else [],
+        "accepting": race.accepting_submissions(now),
+        "phase": race_phase(race, now),
+        "manages": race.is_community and access.can_manage(race, request.user),
+        "removed": race.is_community and access.is_removed(race, racer),
         "racer": racer,
         "form": form,
         "has_models": bool(form is not None and form.fields["model"].queryset.exists()),
         "quota": racing_selectors.quota_status(racer, race) if racer is not None else None,
-        "my_rank": my_rank,
-        "my_page": my_page,
+        **_board(request, race, racer, now),
     }
     status = 400 if request.method == "POST" else 200
     return render(request, "league/race.html", context, status=status)
+
+
+def _board(request, race: Race, racer: Racer | None, now) -> dict:
+    """A page of the leaderboard, the viewer's place on it, and the podium once the board
+    is final; replay links only where the race's replay setting lets the viewer watch."""
+    paginator = Paginator(racing_selectors.race_leaderboard(race), BOARD_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    leader_time = racing_selectors.race_leader_time(race) if paginator.count else None
+    # Asked once for someone else's result (a racer always sees their own), not per row.
+    all_replays = access.replay_visible_to(race, 0, request.user)
+
+    def may_watch(racer_id: int) -> bool:
+        return all_replays or (racer is not None and racer_id == racer.pk)
+
+    my_rank = racing_selectors.race_rank_of(race, racer)
+    final = (race.closes_at is not None and race.closes_at <= now) or (
+        race.season is not None and race.season.status == Season.Status.CLOSED
+    )
+    return {
+        "rows": _board_rows(page.object_list, leader_time, may_watch),
+        "page": page,
+        "paginator": paginator,
+        "page_numbers": list(paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)),
+        "my_rank": my_rank,
+        "my_page": (my_rank - 1) // BOARD_PAGE_SIZE + 1 if my_rank else None,
+        "final": final,
+        "podium": _board_rows(racing_selectors.race_leaderboard(race)[:3], leader_time, may_watch) if final else [],
+        "own_replays_only": not all_replays,
+    }
+
+
+def _board_rows(standings, leader_time, may_watch) -> list[dict]:
+    """Board rows for the template, each saying whether its replay link shows."""
+    rows = []
+    for standing in standings:
+        row = racing_selectors.leaderboard_row(standing, leader_time)
+        row["no_replay"] = not may_watch(standing.racer_id)
+        rows.append(row)
+    return rows
 
 
 # --- Seasons ------------------------------------------------------------------------------
@@ -146,15 +187,22 @@ def track_list(request):
 
 
 def track_detail(request, slug: str):
+    """A track and its races; someone's own upload is theirs (and their racers') to see."""
     try:
-        track = track_selectors.track_get(slug)
+        track = access.visible_tracks(request.user).get(slug=slug)
     except Track.DoesNotExist:
         raise Http404("No such track.") from None
+    races = list(league_selectors.track_races_for(track, request.user))
     return render(
         request,
         "league/track.html",
-        {"track": track, "races": track.race_list, "leaders": racing_selectors.race_leaders(track.race_list)},
+        {"track": track, "races": races, "leaders": racing_selectors.race_leaders(races)},
     )
+
+
+def _visible_race_ids(user, race_ids: set[int]) -> set[int]:
+    """Which of these races `user` may see (one query)."""
+    return set(access.visible_races(user).filter(pk__in=race_ids).values_list("pk", flat=True))
 
 
 # --- Racers -------------------------------------------------------------------------------
@@ -166,6 +214,11 @@ def racer_profile(request, alias: str):
     except Racer.DoesNotExist:
         raise Http404("No such racer.") from None
     data = racing_selectors.racer_profile(racer)
+    # Private races stay out of sight of those who may not see them; so do their replays.
+    visible = _visible_race_ids(request.user, {row.race_id for row in data["races"]})
+    data["races"] = [row for row in data["races"] if row.race_id in visible]
+    for row in data["races"]:
+        row.no_replay = not access.replay_visible_to(row.race, racer.pk, request.user)
     is_me = request.user.is_authenticated and racer.user_id == request.user.pk
     data["is_me"] = is_me
     data["best"] = sorted(
@@ -194,18 +247,25 @@ def garage(request):
     """Your models (and the upload form) and your submissions."""
     racer = racer_for_user(request.user)
     status = 200
+    retry_after_s = None
     if request.method == "POST":
         form = ModelUploadForm(request.POST, request.FILES)
-        if form.is_valid():
+        if sent_chunked(request):
+            form.add_error(None, CHUNKED)
+        elif form.is_valid():
             try:
                 model = model_upload(
                     owner=racer,
                     name=form.cleaned_data["name"],
                     onnx_file=form.cleaned_data["onnx"],
                     metadata_file=form.cleaned_data["metadata"],
+                    archive_file=form.cleaned_data["archive"],
                 )
             except ModelRejected as exc:
                 add_service_errors(form, exc.errors)
+            except ChecksBusy as exc:
+                form.add_error(None, exc.message)
+                status, retry_after_s = 503, exc.retry_after_s
             except PlatformFault:
                 form.add_error(
                     None,
@@ -217,12 +277,15 @@ def garage(request):
                     request, f"“{model.name}” passed every check. Enter it in a race below."
                 )
                 return redirect(reverse("garage") + "#models")
-        status = 400
+        status = 400 if status == 200 else status
     else:
         form = ModelUploadForm()
     data = racing_selectors.garage(racer)
     data["form"] = form
-    return render(request, "league/garage.html", data, status=status)
+    response = render(request, "league/garage.html", data, status=status)
+    if retry_after_s is not None:
+        response["Retry-After"] = str(retry_after_s)
+    return response
 
 
 @login_required
@@ -278,11 +341,27 @@ def _lap_rows(result) -> list[dict]:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def signup(request):
+    """A new racer, signed in at once; back to `next` (an invite link) when given."""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):  # fmt: skip
+        next_url = ""
     if request.user.is_authenticated:
-        return redirect("garage")
+        return redirect(next_url or "garage")
     status = 200
     if request.method == "POST":
         form = SignupForm(request.POST)
+        # The API's sign-up limit, on the same counter: each account brings a fresh quota.
+        wait_s = throttle_wait(request, "signup")
+        if wait_s is not None:
+            form.add_error(
+                None,
+                "Too many sign-ups from your address just now. "
+                f"Please try again in {countdown_text(wait_s)}.",
+            )
+            response = render(request, "registration/signup.html", {"form": form, "next": next_url}, status=429)
+            response["Retry-After"] = str(wait_s)
+            return response
         if form.is_valid():
             try:
                 racer = racer_signup(
@@ -294,6 +373,9 @@ def signup(request):
                 add_service_errors(form, exc.message_dict)
             else:
                 login(request, racer.user, backend="django.contrib.auth.backends.ModelBackend")
+                if next_url:
+                    messages.success(request, f"Welcome to the grid, {racer.alias}!")
+                    return redirect(next_url)
                 messages.success(
                     request, f"Welcome to the grid, {racer.alias}! Upload your first model here."
                 )
@@ -301,4 +383,4 @@ def signup(request):
         status = 400
     else:
         form = SignupForm()
-    return render(request, "registration/signup.html", {"form": form}, status=status)
+    return render(request, "registration/signup.html", {"form": form, "next": next_url}, status=status)

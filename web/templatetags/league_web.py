@@ -2,21 +2,26 @@
 
 Times of a race use the builtin filters of web.templatetags.league_format
 (`race_time`, `race_gap`); these are the rest of what the pages show. The page scripts
-print figures with web/static/web/js/format.js, which mirrors `percent`, `percent_num`
-and `ago` (tests/browser/test_format.py proves they agree).
+print figures with web/static/web/js/format.js, which mirrors `percent`, `percent_num`,
+`ago`, `zoned` and `countdown` (tests/browser/test_format.py proves they agree).
 """
 
 from __future__ import annotations
 
+import math
+import zoneinfo
 from datetime import datetime
 
 from django import template
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.html import json_script
 
+from league import access
+
+from simulator import SIMULATOR_VERSION
 from simulator.params import CarParams
 from simulator.render import SPEED_PALETTE
-from web.pages import links
+from web.pages import links, organise_reads
 
 register = template.Library()
 
@@ -119,6 +124,69 @@ def ago(value) -> str:
     return local.strftime("%d %b %Y")
 
 
+ZONED_FORMAT = "D j M Y, H:i"  # "Wed 26 Nov 2026, 09:00"
+
+
+@register.filter
+def zoned(value, zone="UTC") -> str:
+    """An aware time on the wall clock of the IANA `zone`: "Wed 26 Nov 2026, 09:00"."""
+    if not isinstance(value, datetime):
+        return ""
+    try:
+        tz = zoneinfo.ZoneInfo(str(zone or "UTC"))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz = zoneinfo.ZoneInfo("UTC")
+    return dateformat.format(timezone.localtime(value, tz), ZONED_FORMAT)
+
+
+def countdown_text(seconds) -> str:
+    """Time left, whole seconds rounded up: "2 d 04 h", "3 h 07 min", "5 min 09 s";
+    "now" once it is up."""
+    try:
+        left = math.ceil(float(seconds))
+    except (TypeError, ValueError, OverflowError):
+        return ""
+    if left <= 0:
+        return "now"
+    days, rest = divmod(left, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours:02d} h"
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min {secs:02d} s"
+
+
+@register.filter
+def countdown(value) -> str:
+    """The time left until `value` (countdown_text); web/static/web/js/countdown.js ticks it."""
+    if not isinstance(value, datetime):
+        return ""
+    return countdown_text((value - timezone.now()).total_seconds())
+
+
+@register.filter
+def race_label(race) -> str:
+    """How lists name a race: a league race by its track (its season says the rest), a
+    community race by its own name."""
+    return race.display_name if race.season_id is None else race.track.name
+
+
+@register.filter
+def phase(race) -> str:
+    """A race's phase by its own window: "upcoming", "open" or "closed"."""
+    return organise_reads.race_phase(race)
+
+
+@register.simple_tag
+def site_role(user) -> str:
+    """{% site_role user as role %}: "admin", "facilitator" or ""."""
+    if not access.is_facilitator(user):
+        return ""
+    return "admin" if user.is_staff else "facilitator"
+
+
 @register.simple_tag
 def replay_url(result_id):
     """The replay page of a result, or "" while there is none."""
@@ -191,7 +259,8 @@ def speed_palette():
 @register.simple_tag
 def speed_gradient(direction: str = "90deg") -> str:
     """The speed palette as a CSS gradient, for legends:
-    style="--speed-gradient: {% speed_gradient %}" -> linear-gradient(90deg, rgb(64, 120, 255) 0%, ...)."""
+    data-speed-gradient="{% speed_gradient %}" -> linear-gradient(90deg, rgb(64, 120, 255) 0%, ...),
+    which web/static/web/js/site.js sets as the legend's --speed-gradient."""
     stops = ", ".join(f"rgb({r}, {g}, {b}) {f * 100:g}%" for f, (r, g, b) in SPEED_PALETTE)
     return f"linear-gradient({direction}, {stops})"
 
@@ -228,3 +297,9 @@ def standings_cell_prototype(kind: str) -> dict | None:
     if kind == "none":
         return None
     return {"rank": "", "finished": kind == "finished", "points": 1}
+
+
+@register.simple_tag
+def simulator_version() -> str:
+    """The simulator version this league races on now."""
+    return SIMULATOR_VERSION

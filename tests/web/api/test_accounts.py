@@ -15,7 +15,13 @@ def test_signup_creates_a_racer_with_a_token(api):
     token = resp.json()["token"]
     api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     me = api.get("/api/auth/me/").json()
-    assert me == {"username": "zoe", "alias": "Zoe Z", "token": token, "is_staff": False}
+    assert me == {"username": "zoe", "alias": "Zoe Z", "token": token, "is_staff": False, "is_facilitator": False}
+
+
+def test_me_says_who_may_run_races(as_):
+    assert as_(f.facilitator()).get("/api/auth/me/").json()["is_facilitator"] is True
+    admin = as_(f.racer(staff=True)).get("/api/auth/me/").json()
+    assert admin["is_staff"] is True and admin["is_facilitator"] is True
 
 
 @pytest.mark.parametrize(

@@ -17,9 +17,46 @@ def test_schema_and_docs_page_without_cdn(client):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     html = docs.content.decode()
-    assert "/api/schema/" in html  # Swagger UI reads the schema above
     assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    # Swagger UI's set-up is a script of its own (no inline script), and reads the schema.
+    setup = [a for a in assets if a.startswith("/api/docs/?script")]
+    assert len(setup) == 1 and "/api/schema/" in client.get(setup[0]).content.decode()
+    assets.remove(setup[0])
     assert assets and all(a.startswith("/static/") for a in assets), assets  # no CDN
     for asset in assets:  # each one shipped in our own static files
         assert finders.find(asset.removeprefix(settings.STATIC_URL).split("?")[0]), asset
-    assert client.get("/api/docs/redoc/").status_code == 200
+    redoc = client.get("/api/docs/redoc/")
+    assert redoc.status_code == 200
+    html = redoc.content.decode()
+    assert "<script>" not in html and "googleapis" not in html and 'spec-url="/api/schema/"' in html
+    for asset in re.findall(r'(?:src|href)="([^"]+)"', html):
+        assert asset.startswith("/static/") and finders.find(asset.removeprefix(settings.STATIC_URL)), asset
+
+
+COMMUNITY_PATHS = {
+    "/api/races/": {"get": {"200", "400", "401", "403", "404"}, "post": {"201", "400", "401", "403", "429"}},
+    "/api/races/{race_id}/": {"get": {"200", "404"}, "patch": {"200", "400", "401", "403", "404"}},
+    "/api/races/{race_id}/close/": {"post": {"200", "401", "403", "404"}},
+    "/api/races/{race_id}/invite/reset/": {"post": {"200", "400", "401", "403", "404", "429"}},
+    "/api/races/join/": {"post": {"200", "400", "401", "403", "404", "429"}},
+    "/api/races/{race_id}/racers/": {"get": {"200", "400", "401", "403", "404"}},
+    "/api/races/{race_id}/racers/{alias}/remove/": {"post": {"200", "401", "403", "404"}},
+    "/api/races/{race_id}/results.csv": {"get": {"200", "404"}},
+    "/api/races/{race_id}/results.json": {"get": {"200", "404"}},
+    "/api/seasons/{slug}/standings.csv": {"get": {"200", "404"}},
+    "/api/tracks/": {"get": {"200", "401", "403"}, "post": {"201", "400", "401", "403", "413", "429"}},
+}
+
+
+def test_community_race_paths_document_their_errors(client):
+    paths = client.get("/api/schema/?format=json").json()["paths"]
+    for path, methods in COMMUNITY_PATHS.items():
+        for method, codes in methods.items():
+            responses = paths[path][method]["responses"]
+            assert set(responses) == codes, (path, method, set(responses))
+            for code in codes - {"200", "201"}:
+                assert responses[code]["description"] and responses[code]["content"], (path, method, code)
+    csv = paths["/api/races/{race_id}/results.csv"]["get"]["responses"]["200"]["content"]
+    assert set(csv) == {"text/csv", "application/json"}
+    page = paths["/api/races/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert page["$ref"].endswith("PaginatedRaceList")

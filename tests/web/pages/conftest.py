@@ -156,3 +156,27 @@ def bulk_board(race: Race, n: int, *, dnf: int = 0) -> None:
             )  # fmt: skip
         )
     RaceStanding.objects.bulk_create(standings, batch_size=1000)
+
+
+# --- Community races ----------------------------------------------------------------------
+
+
+def facilitator(alias: str = "Fran Facilitator", **kwargs) -> Racer:
+    """A racer granted the facilitator role, through the real service."""
+    from league.community import role_grant
+
+    racer = F.racer(alias, **kwargs)
+    role_grant(racer.user, "facilitator")
+    return racer
+
+
+def community_race(owner: Racer, *, name: str = "Friday Fast Laps", track=None, **settings) -> Race:
+    """A community race made by the real service (open now, for a week, unless told)."""
+    from league.community import community_race_create
+
+    return community_race_create(owner=owner, track=track or F.track(), name=name, **settings)
+
+
+@pytest.fixture
+def fran(db) -> Racer:
+    return facilitator()

@@ -77,7 +77,7 @@ def test_missing_files_are_errors_next_to_their_fields(client, me):
     assert response.status_code == 400
     html = response.content.decode()
     assert "This field is required." in field_errors(html, "name")
-    assert "Choose the exported policy file (model.onnx)." in field_errors(html, "onnx")
+    assert "Choose the exported policy file (model.onnx), or a console export below." in field_errors(html, "onnx")
     assert "Choose the model_metadata.json file." in field_errors(html, "metadata")
     assert not PolicyModel.objects.exists()
 
@@ -127,7 +127,7 @@ def test_upload_far_over_the_cap_is_refused_before_the_body_is_parsed(me, settin
     from django.http.multipartparser import MultiPartParser
     from django.test import Client
 
-    settings.RACING = {**settings.RACING, "MAX_MODEL_BYTES": 1000, "MAX_METADATA_BYTES": 1000}
+    settings.RACING = {**settings.RACING, "MAX_MODEL_BYTES": 1000, "MAX_METADATA_BYTES": 1000, "MAX_ARCHIVE_BYTES": 1000}
     parsed = []
     original = MultiPartParser.parse
     monkeypatch.setattr(MultiPartParser, "parse", lambda self: parsed.append(1) or original(self))

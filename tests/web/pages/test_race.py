@@ -153,7 +153,9 @@ def test_logged_in_board_queries_are_bounded(client, race, me, django_assert_max
     F.policy_model(me)
     bulk_board(race, 200)
     run_result(me, race)
-    with django_assert_max_num_queries(14):
+    # The board, the viewer's rank and quotas (CPU time too), the race's facts, and the
+    # two permission reads of the navigation's "Organise" link (facilitators).
+    with django_assert_max_num_queries(17):
         response = client.get(reverse("race", args=[race.pk]), {"page": 2})
     assert response.status_code == 200
     assert "You are P" in response.content.decode()
@@ -234,3 +236,13 @@ def test_quota_refusal_is_shown(client, me):
     assert response.status_code == 400
     assert "You have used your 1 submissions of today" in response.content.decode()
     assert Submission.objects.count() == 1
+
+
+def test_entries_raced_on_another_simulator_version_are_marked(client):
+    from simulator import SIMULATOR_VERSION
+    from tests.live_support import record_result
+
+    race = F.race()
+    record_result(F.racer("Old Timer"), race, 30.0)  # raced on "test"
+    html = client.get(f"/races/{race.pk}/").content.decode()
+    assert 'data-old-version="test"' in html and f"races on {SIMULATOR_VERSION}" in html

@@ -1,9 +1,10 @@
 /* How the pages print figures: the one formatting module of every page's scripts.
  *
  * Race times and gaps mirror simulator/formatting.py (`format_race_time`, `format_gap`,
- * `NO_TIME`) to the character, and percentages and relative times mirror the template
- * filters of web/templatetags/league_web.py (`percent`, `percent_num`, `ago`), so that a
- * row drawn by a script reads like the row the server renders; tests/browser/test_format.py
+ * `NO_TIME`) to the character, and percentages, relative times, wall-clock times in a
+ * time zone and countdowns mirror the template filters of web/templatetags/league_web.py
+ * (`percent`, `percent_num`, `ago`, `zoned`, `countdown`), so that a row drawn by a
+ * script reads like the row the server renders; tests/browser/test_format.py
  * proves they agree. Python rounds exact halves to even where JavaScript's Math.round and
  * toFixed round them up: `roundHalfEven` and `fixed` do as Python does. The league's
  * dates are in UTC (settings.TIME_ZONE).
@@ -11,6 +12,7 @@
 
 export const NO_TIME = "—"; // what a missing time reads as, everywhere
 
+const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /** Python's float(value), or null where it raises (None, "", "abc", objects). */
@@ -133,4 +135,42 @@ export function formatAgo(iso, now = Date.now()) {
   if (secs < 7 * 86400) return `${Math.floor(secs / 86400)} d ago`;
   const year = when.getUTCFullYear();
   return year === new Date(now).getUTCFullYear() ? day(when) : `${day(when)} ${year}`;
+}
+
+/** The time zone of the browser (an IANA name), or "" where it has none to tell. */
+export function browserTimeZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch {
+    return "";
+  }
+}
+
+/** An ISO 8601 time on the wall clock of an IANA zone (the `zoned` filter):
+ * "Wed 26 Nov 2026, 09:00". */
+export function formatZoned(iso, timeZone) {
+  const when = parseDate(iso);
+  if (!when) return "";
+  const parts = {};
+  const numeric = { year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric" };
+  for (const { type, value } of new Intl.DateTimeFormat("en-US", { ...numeric, hourCycle: "h23", timeZone })
+    .formatToParts(when)) parts[type] = Number(value);
+  // The weekday of that wall-clock date (any zone's calendar agrees on it).
+  const weekday = WEEKDAYS[new Date(Date.UTC(parts.year, parts.month - 1, parts.day)).getUTCDay()];
+  return `${weekday} ${parts.day} ${MONTHS[parts.month - 1]} ${parts.year}, ${pad(parts.hour, 2)}:${pad(parts.minute, 2)}`;
+}
+
+/** Time left, whole seconds rounded up (the `countdown` filter): "2 d 04 h",
+ * "3 h 07 min", "5 min 09 s"; "now" once it is up; "" for no number. */
+export function formatCountdown(seconds) {
+  const s = toFloat(seconds);
+  if (s === null || !Number.isFinite(s)) return "";
+  const left = Math.ceil(s);
+  if (left <= 0) return "now";
+  const days = Math.floor(left / 86400);
+  const hours = Math.floor((left % 86400) / 3600);
+  const minutes = Math.floor((left % 3600) / 60);
+  if (days) return `${days} d ${pad(hours, 2)} h`;
+  if (hours) return `${hours} h ${pad(minutes, 2)} min`;
+  return `${minutes} min ${pad(left % 60, 2)} s`;
 }

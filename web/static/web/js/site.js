@@ -1,6 +1,10 @@
 /* Small progressive enhancements of every page; every page works without JavaScript.
  * - [data-copy="#selector"] buttons copy the value or text of the target.
  * - Read-only inputs select their whole value on focus (a token is easy to copy by hand).
+ * - Forms with data-confirm="question" ask before they post (remove a racer, close a race).
+ * - [data-width-pct="42.5"] bars get that width and [data-speed-gradient] legends their
+ *   gradient: the Content-Security-Policy refuses style="" attributes in the markup, not
+ *   styles set from a script.
  * Live updates are web/js/live/main.js, loaded by the pages that have them. */
 
 function copyText(text) {
@@ -49,4 +53,18 @@ document.addEventListener("click", (event) => {
 
 document.querySelectorAll("input[readonly]").forEach((input) => {
   input.addEventListener("focus", () => input.select());
+});
+
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+});
+
+document.querySelectorAll("[data-width-pct]").forEach((bar) => {
+  const pct = Number.parseFloat(bar.dataset.widthPct);
+  if (Number.isFinite(pct)) bar.style.width = `${Math.min(100, Math.max(0, pct))}%`;
+});
+
+document.querySelectorAll("[data-speed-gradient]").forEach((legend) => {
+  legend.style.setProperty("--speed-gradient", legend.dataset.speedGradient);
 });

@@ -1,6 +1,7 @@
 /* A race's leaderboard, live: table#leaderboard[data-race-id][data-page][data-page-size]
- * [data-laps], rows tr[data-racer], or an empty board ([data-live-board][data-race-id])
- * that brings the rendered table with its first rows. New rows are clones of
+ * [data-laps][data-replays="own" where the viewer may watch only their own replays],
+ * rows tr[data-racer], or an empty board ([data-live-board][data-race-id]) that brings
+ * the rendered table with its first rows. New rows are clones of
  * <template id="board-row-finished"> and <template id="board-row-dnf"> (the include
  * league/_board_row.html), filled in here. */
 
@@ -55,7 +56,8 @@ export function boardRow(row, laps) {
   time.title = formatDateTime(row.submitted_at);
   time.textContent = formatAgo(row.submitted_at);
   const replay = tr.querySelector(".c-replay a");
-  if (row.replay_url) {
+  const ownOnly = document.getElementById("leaderboard")?.dataset.replays === "own";
+  if (row.replay_url && (mine || !ownOnly)) {
     replay.setAttribute("href", row.replay_url);
     replay.setAttribute("aria-label", `Replay of ${row.racer}'s run`);
   } else {

@@ -1,0 +1,224 @@
+"""Forms of the organiser console. They collect a community race's settings as a page
+shows them (a ranking name, local date-times in a chosen time zone) and hand the
+service (league.community) its own kinds of values; the bounds, defaults and most
+error messages are the service's and league.rules'."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from django import forms
+from django.utils import timezone
+
+from league import rules
+from league.models import Race
+from simulator.params import SENSORS
+from tracks.models import Track
+from tracks.services import MAX_TRACK_BYTES
+from web.templatetags.league_web import sensor_label
+
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
+RANKING_CHOICES = [("total_time", "Total time"), ("best_lap", "Best lap"), ("average_lap", "Average lap")]
+EXTEND_CHOICES = {"1": timedelta(hours=1), "24": timedelta(days=1), "168": timedelta(days=7)}
+# Names the tz database keeps for old systems; nobody picks them from a list.
+_NOT_ZONES = {"Factory", "localtime", "posixrules"}
+
+
+@lru_cache(maxsize=1)
+def time_zone_choices() -> list[tuple[str, str]]:
+    """UTC first, then every IANA name the server knows, sorted."""
+    names = sorted(n for n in zoneinfo.available_timezones() if n not in _NOT_ZONES and n != "UTC")
+    return [("UTC", "UTC")] + [(n, n.replace("_", " ")) for n in names if not n.startswith(("posix/", "right/"))]
+
+
+def local_value(when: datetime | None, zone: str) -> str:
+    """An aware time as the datetime-local input shows it, in the race's zone."""
+    if when is None:
+        return ""
+    return timezone.localtime(when, zoneinfo.ZoneInfo(zone)).strftime(LOCAL_FORMAT)
+
+
+def _span(bounds) -> str:
+    """(30.0, 600.0) -> "30 to 600"."""
+    return f"{bounds[0]:g} to {bounds[1]:g}"
+
+
+def _number(step, bounds) -> forms.NumberInput:
+    low, high = bounds
+    return forms.NumberInput(attrs={"step": step, "min": low, "max": high, "inputmode": "decimal"})
+
+
+# The service names settings as the API does ("time_cap_s must be between ..."); a page
+# says them in words.
+SETTING_WORDS = {
+    "off_track_penalty_s": "the off-track penalty", "off_track_limit": "the off-track limit",
+    "time_cap_s": "the time cap", "total_quota": "submissions per racer", "daily_quota": "submissions per day",
+    "allowed_sensors": "sensors", "time_zone": "the time zone", "replay_visibility": "replays visible to",
+    "opens_at": "the opening time", "closes_at": "the close time",
+}  # fmt: skip
+
+
+def readable_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The service's {field: [messages]} with the settings' API names put in words."""
+    out = {}
+    for field, messages in errors.items():
+        words = SETTING_WORDS.get(field)
+        out[field] = [_sentence(m.replace(field, words) if words else m) for m in messages]
+    return out
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _whole_seconds(values: dict) -> dict:
+    """3.0 s shows as 3, 2.5 s as 2.5."""
+    for field in ("off_track_penalty_s", "time_cap_s"):
+        if isinstance(values.get(field), float) and values[field].is_integer():
+            values[field] = int(values[field])
+    return values
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A wall-clock time without a zone: the form pairs it with its time zone field."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_FORMAT)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("input_formats", [LOCAL_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"])
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        aware = super().to_python(value)  # read in the server's zone (UTC)...
+        return timezone.make_naive(aware) if aware is not None else None  # ...and kept as read
+
+
+class RaceForm(forms.Form):
+    """Every setting of a community race. With `race` and `locked` (the race has opened),
+    only the settings that may still change (rules.CHANGEABLE_ONCE_OPEN)."""
+
+    name = forms.CharField(required=False, widget=forms.TextInput(attrs={"maxlength": 120, "autocomplete": "off",
+                           "placeholder": "Friday night time trial"}))  # fmt: skip
+    description = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3, "maxlength": 5000}),
+        help_text="Plain text for your racers: what to expect, prizes, who to ask.",
+    )  # fmt: skip
+    track = forms.ModelChoiceField(queryset=None, to_field_name="slug", required=False, widget=forms.RadioSelect,
+                                   empty_label=None)  # fmt: skip
+    direction = forms.ChoiceField(choices=Race.Direction.choices, widget=forms.RadioSelect)
+    ranking = forms.ChoiceField(choices=RANKING_CHOICES, help_text="Total: all laps plus penalties; best or "
+                                "average lap. Ties go to the earlier submission.")  # fmt: skip
+    laps = forms.IntegerField(widget=_number(1, rules.LAPS_RANGE), help_text=f"{_span(rules.LAPS_RANGE)}.")
+    off_track_penalty_s = forms.FloatField(
+        label="Off-track penalty (s)", widget=_number(0.5, rules.OFF_TRACK_PENALTY_RANGE_S),
+        help_text=f"Added to the clock for each reset: {_span(rules.OFF_TRACK_PENALTY_RANGE_S)} s.",
+    )  # fmt: skip
+    off_track_limit = forms.IntegerField(
+        label="Off-track limit", widget=_number(1, rules.OFF_TRACK_LIMIT_RANGE),
+        help_text="0: unlimited. More resets than this end the run as DNF.",
+    )  # fmt: skip
+    time_cap_s = forms.FloatField(label="Time cap (s)", widget=_number(10, rules.TIME_CAP_RANGE_S),
+                                  help_text=f"{_span(rules.TIME_CAP_RANGE_S)} s; over the cap a run is a DNF.")  # fmt: skip
+    allowed_sensors = forms.MultipleChoiceField(
+        label="Sensors allowed", required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[(s, sensor_label(s)) for s in SENSORS],
+    )  # fmt: skip
+    total_quota = forms.IntegerField(label="Submissions per racer", widget=_number(1, rules.QUOTA_RANGE))
+    daily_quota = forms.IntegerField(label="…of them per day", widget=_number(1, rules.QUOTA_RANGE),
+                                     help_text="Counted per UTC day; failed runs don't count.")  # fmt: skip
+    opens_at = LocalDateTimeField(label="Opens at", required=False, help_text="Empty: now.")
+    closes_at = LocalDateTimeField(label="Closes at", required=False,
+                                   help_text=f"Empty: {rules.DEFAULT_WINDOW.days} days after it opens.")  # fmt: skip
+    time_zone = forms.ChoiceField(label="Time zone", choices=time_zone_choices,
+                                  help_text="The race's own clock; racers also see their local time.")  # fmt: skip
+    visibility = forms.ChoiceField(choices=Race.Visibility.choices, widget=forms.RadioSelect)
+    replay_visibility = forms.ChoiceField(
+        label="Replays visible to", required=False,
+        choices=[("", "Default: everyone for public races, participants otherwise")] + Race.ReplayVisibility.choices,
+    )  # fmt: skip
+
+    def __init__(self, *args, tracks=None, race: Race | None = None, locked: bool = False, **kwargs):
+        self.race = race
+        if race is not None and "initial" not in kwargs:
+            kwargs["initial"] = self.initial_from(race)
+        elif "initial" not in kwargs:
+            kwargs["initial"] = self.initial_defaults()
+        super().__init__(*args, **kwargs)
+        self.fields["track"].queryset = tracks if tracks is not None else Track.objects.none()
+        if locked:
+            for name in list(self.fields):
+                if name not in rules.CHANGEABLE_ONCE_OPEN:
+                    del self.fields[name]
+        if race is None and not self.is_bound:  # a new race: the organiser's own zone (organise.js)
+            self.fields["time_zone"].widget.attrs["data-browser-zone"] = ""
+        if race is not None and "closes_at" in self.fields:
+            self.fields["closes_at"].help_text = f"In the race's time zone, {race.time_zone}."
+        if race is not None and "opens_at" in self.fields:
+            self.fields["opens_at"].required = self.fields["closes_at"].required = True
+            self.fields["opens_at"].help_text = ""
+
+    @staticmethod
+    def initial_defaults() -> dict:
+        defaults = rules.community_defaults()
+        defaults["ranking"] = rules.RANKING_OF_TIMING[defaults.pop("timing_method")]
+        return _whole_seconds(defaults)
+
+    @staticmethod
+    def initial_from(race: Race) -> dict:
+        values = {field: getattr(race, field) for field in (
+            "name", "description", "direction", "laps", "off_track_penalty_s", "off_track_limit", "time_cap_s",
+            "allowed_sensors", "total_quota", "daily_quota", "time_zone", "visibility", "replay_visibility",
+        )}  # fmt: skip
+        values["track"] = race.track.slug
+        values["ranking"] = rules.RANKING_OF_TIMING.get(race.timing_method, race.timing_method)
+        values["opens_at"] = local_value(race.opens_at, race.time_zone)
+        values["closes_at"] = local_value(race.closes_at, race.time_zone)
+        return _whole_seconds(values)
+
+    def settings(self) -> dict:
+        """The cleaned values as the service takes them (the track apart): the
+        ranking as its timing method, the times made aware in the chosen zone. Empty
+        times are left out (the service's defaults, or the race's times unchanged)."""
+        data = dict(self.cleaned_data)
+        data.pop("track", None)
+        if "ranking" in data:
+            data["timing_method"] = rules.RANKINGS.get(data.pop("ranking"), "")
+        zone_name = data.get("time_zone") or (self.race.time_zone if self.race else "UTC")
+        zone = zoneinfo.ZoneInfo(zone_name)
+        for field in ("opens_at", "closes_at"):
+            if field not in data:
+                continue
+            if data[field] is None:
+                del data[field]
+            else:
+                data[field] = data[field].replace(tzinfo=zone)
+        if "replay_visibility" in data and not data["replay_visibility"]:
+            if self.race is None:
+                del data["replay_visibility"]
+            else:
+                data["replay_visibility"] = rules.default_replay_visibility(data.get("visibility", self.race.visibility))
+        return data
+
+
+class TrackUploadForm(forms.Form):
+    name = forms.CharField(label="Track name", required=False,
+                           widget=forms.TextInput(attrs={"maxlength": 120, "autocomplete": "off"}))  # fmt: skip
+    npy = forms.FileField(
+        label="Track file (.npy)", required=False,
+        help_text="DeepRacer's waypoint array: N rows of centre, inner and outer x, y in metres.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".npy"}),
+    )  # fmt: skip
+
+    def data_bytes(self) -> bytes | None:
+        upload = self.cleaned_data.get("npy")
+        # One byte over the cap is enough for the service to say the file is too large.
+        return upload.read(MAX_TRACK_BYTES + 1) if upload else None
+
+
+class ExtendForm(forms.Form):
+    by = forms.ChoiceField(choices=[(k, k) for k in EXTEND_CHOICES])
+
+    def delta(self) -> timedelta:
+        return EXTEND_CHOICES[self.cleaned_data["by"]]
