@@ -183,6 +183,9 @@ def jail_argv(
     top = [(os.readlink(p), p) for p in TOP_LINKS if os.path.islink(p)]
     top_dirs = [p for p in TOP_LINKS if not os.path.islink(p) and os.path.isdir(p)]
     ro = _outermost([*ro, *top_dirs])
+    # The private /tmp first: the binds below may live under /tmp on the host (a checkout
+    # or a venv in /tmp), and a tmpfs mounted after them would hide them.
+    argv += ["--size", str(TMP_BYTES), "--perms", "1777", "--tmpfs", "/tmp"]
     for folder in _parents([*ro, *link_paths, SCRATCH]):
         argv += ["--perms", "0755", "--dir", folder]
     for path in ro:
@@ -193,7 +196,6 @@ def jail_argv(
         if dest in link_paths:
             argv += ["--symlink", target, dest]
     argv += ["--bind", str(scratch), SCRATCH,
-             "--size", str(TMP_BYTES), "--perms", "1777", "--tmpfs", "/tmp",
              "--proc", "/proc", "--dev", "/dev", "--chdir", SCRATCH, "--clearenv"]  # fmt: skip
     for key, value in env.items():
         argv += ["--setenv", key, value]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -234,3 +235,18 @@ def test_a_host_without_bubblewrap_is_told_how_to_fix_it(settings):
 
 def test_the_sandbox_works_here():
     assert sandbox_check() == "bwrap"
+
+
+def test_what_it_may_read_stays_visible_under_the_hosts_tmp():
+    """A checkout or a venv under /tmp on the host (CI clones into one) is still bound:
+    the child's private /tmp is mounted before the read-only binds, not over them."""
+    with tempfile.TemporaryDirectory(dir="/tmp") as folder:
+        os.chmod(folder, 0o755)  # readable by the sandbox's unprivileged user, as a venv is
+        Path(folder, "shared.txt").write_text("visible")
+        with work_dir("isolation-test") as scratch:
+            out = run_sandboxed(
+                ["-c", f"print(open({str(Path(folder, 'shared.txt'))!r}).read())"], LIMITS,
+                cwd=scratch, ro_paths=[folder],
+            )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.decode().strip() == "visible"
