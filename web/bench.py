@@ -27,11 +27,10 @@ from django.utils import timezone
 
 from django.core.files.storage import default_storage
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from league.models import Race, Racer, Season
-from league.services import racer_signup, season_create, season_open
+from league.services import api_token_get, racer_signup, season_create, season_open
 from racing.models import PolicyModel, RaceStanding, Result, Submission
 from racing.standings import standings_rebuild
 from racing.uploads import model_upload
@@ -183,7 +182,7 @@ def bench_submit(race: Race, *, submissions: int = 20, log=print) -> dict:
         owner=racer, name=driver.name, onnx_file=driver.model.SerializeToString(),
         metadata_file=json.dumps(driver.metadata).encode(),
     )  # fmt: skip
-    token, _ = Token.objects.get_or_create(user=racer.user)
+    token = api_token_get(racer.user)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     worker = subprocess.Popen(

@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
-from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -53,8 +52,7 @@ class SignupApi(APIView):
             racer = services.racer_signup(**data.validated_data)
         except DjangoValidationError as exc:
             return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
-        token, _ = Token.objects.get_or_create(user=racer.user)
-        return Response({"token": token.key}, status=status.HTTP_201_CREATED)
+        return Response({"token": services.api_token_get(racer.user).key}, status=status.HTTP_201_CREATED)
 
 
 class TokenApi(APIView):
@@ -92,8 +90,7 @@ class TokenApi(APIView):
                 {"non_field_errors": ["Wrong user name or password."]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        return Response({"token": services.api_token_get(user).key})
 
 
 class TokenRotateApi(APIView):
@@ -111,7 +108,7 @@ class MeApi(APIView):
     @extend_schema(responses={200: MeOutput}, tags=["auth"])
     def get(self, request):
         racer = services.racer_for_user(request.user)
-        token, _ = Token.objects.get_or_create(user=request.user)
+        token = services.api_token_get(request.user)
         return Response(
             MeOutput(
                 {

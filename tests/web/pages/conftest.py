@@ -162,19 +162,13 @@ def bulk_board(race: Race, n: int, *, dnf: int = 0) -> None:
 
 
 def facilitator(alias: str = "Fran Facilitator", **kwargs) -> Racer:
-    """A racer granted the facilitator role, through the real service."""
-    from league.community import role_grant
-
-    racer = F.racer(alias, **kwargs)
-    role_grant(racer.user, "facilitator")
-    return racer
+    """tests.factories.facilitator with the pages' default alias."""
+    return F.facilitator(alias, **kwargs)
 
 
 def community_race(owner: Racer, *, name: str = "Friday Fast Laps", track=None, **settings) -> Race:
-    """A community race made by the real service (open now, for a week, unless told)."""
-    from league.community import community_race_create
-
-    return community_race_create(owner=owner, track=track or F.track(), name=name, **settings)
+    """tests.factories.community_race with the pages' default name."""
+    return F.community_race(owner, on=track, name=name, **settings)
 
 
 @pytest.fixture
