@@ -26,6 +26,10 @@ def video_upload_to(instance: "Result", filename: str) -> str:
     return f"videos/{instance.race_id}/{filename}"
 
 
+def partial_replay_upload_to(instance: "Submission", filename: str) -> str:
+    return f"replays/{instance.race_id}/failed/{filename}"
+
+
 class PolicyModel(models.Model):
     """An uploaded ONNX policy with its DeepRacer metadata, checked before it was stored."""
 
@@ -40,6 +44,9 @@ class PolicyModel(models.Model):
     size_bytes = models.PositiveIntegerField()
     info = models.JSONField(default=dict, help_text="What the trial inference found.")
     created_at = models.DateTimeField(default=timezone.now)
+    # A deleted model that has results is archived instead: gone from the garage, kept
+    # for the boards and replays that show it.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -70,6 +77,11 @@ class Submission(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
+    # Where and when a failed run failed (step, clock, lap, progress, position, kind), for
+    # the explanation on its page and in the API; null for every other status.
+    failure = models.JSONField(null=True, blank=True)
+    # The replay up to the failure of a failed run.
+    partial_replay = models.FileField(upload_to=partial_replay_upload_to, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -241,3 +253,21 @@ class RaceBoard(Race):
     class Meta:
         proxy = True
         verbose_name = "race board"
+
+
+class WorkerBeat(models.Model):
+    """The last sign of life of one queue worker, for readiness and metrics: the worker
+    renews it every few seconds; one seen in the last minute counts as alive."""
+
+    name = models.CharField(max_length=200, unique=True, help_text="host:pid")
+    queue = models.CharField(max_length=100)
+    host = models.CharField(max_length=150)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-seen_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.queue})"
