@@ -8,11 +8,15 @@ environment (PostgreSQL, Redis, many workers).
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import secrets
+import sys
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import dj_database_url
+import dj_email_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -47,19 +51,58 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 # --- Security -----------------------------------------------------------------------------
-# DEBUG is on by default so that `make serve` works on a fresh clone; a deployment sets
-# DEBUG=0 and must then give a real SECRET_KEY (the server refuses to start otherwise).
-DEBUG = env_bool("DEBUG", True)
-INSECURE_SECRET_KEY = "django-insecure-league-development-key-do-not-use-in-production"
-SECRET_KEY = os.environ.get("SECRET_KEY", "") or INSECURE_SECRET_KEY
-if not DEBUG and (SECRET_KEY == INSECURE_SECRET_KEY or len(SECRET_KEY) < 32):
+# Production by default: DEBUG is off unless DEBUG=1 (`make dev` sets it), so a league
+# started by `make serve` never shows a debug page to its visitors.
+DEBUG = env_bool("DEBUG", False)
+# Files the league keeps for itself between runs (the generated secret key), never committed.
+VAR_DIR = Path(os.environ.get("VAR_DIR") or BASE_DIR / "var")
+
+
+def secret_key_from_file(path: Path) -> str:
+    """The key kept in `path`, made on first use. Several processes start at once (web
+    server and workers): the key is written to a private temporary file and linked into
+    place, which fails for all but the first, so every process reads the same whole key."""
+    try:
+        try:
+            return path.read_text().strip()
+        except FileNotFoundError:
+            pass
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(50) + "\n")
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process was first: its key is the one
+        finally:
+            tmp.unlink()
+        return path.read_text().strip()
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"Cannot keep the generated secret key in {path} ({exc.strerror}): make that "
+            "folder writable, or set VAR_DIR to one that is, or set the SECRET_KEY environment "
+            "variable to a random string of at least 32 characters."
+        ) from None
+
+
+# SECRET_KEY from the environment wins (a deployment of many machines gives them all the
+# same one); otherwise one generated on first start and kept in var/ (never printed).
+SECRET_KEY = os.environ.get("SECRET_KEY", "") or secret_key_from_file(VAR_DIR / "secret_key")
+if len(SECRET_KEY) < 32:
     raise ImproperlyConfigured(
-        "DEBUG is off: set the SECRET_KEY environment variable to a random string of at "
-        "least 32 characters (for example: python -c \"import secrets; "
-        "print(secrets.token_urlsafe(50))\")."
+        "SECRET_KEY is too short: set it to a random string of at least 32 characters (for "
+        "example: python -c \"import secrets; print(secrets.token_urlsafe(50))\"), or unset "
+        "it to use the key generated in var/secret_key."
     )
+# The names a local league answers to: the loopback ones, and the address `make serve`
+# binds (HOST) when it is one address; a league on a network lists its own names.
+_LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+_BIND_HOST = os.environ.get("HOST", "").strip()
 ALLOWED_HOSTS = env_list(
-    "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else []
+    "ALLOWED_HOSTS",
+    _LOOPBACK_HOSTS + ([_BIND_HOST] if _BIND_HOST and _BIND_HOST not in ("0.0.0.0", "::") else []),
 )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # How many reverse proxies stand in front of the web processes. 0 (the default): none, so
@@ -99,6 +142,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files answered before anything else runs (WhiteNoise; Files below).
+    "web.ops.staticfiles.StaticFilesMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -195,6 +240,32 @@ AXES_DISABLE_ACCESS_LOG = True  # successful log-ins need no table that grows fo
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
+# --- Email (password resets) --------------------------------------------------------------
+# EMAIL_URL (submission://user:password@host:587 for STARTTLS, smtps://... for SSL, smtp://...,
+# console://) or the EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS
+# variables; with neither, mails are printed on the console (so `make serve` shows each
+# password reset link).
+if os.environ.get("EMAIL_URL"):
+    _email = dj_email_url.parse(os.environ["EMAIL_URL"])
+    if "EMAIL_BACKEND" not in _email:
+        raise ImproperlyConfigured(
+            f"EMAIL_URL starts with {urlsplit(os.environ['EMAIL_URL']).scheme + '://'!r}, which is not "
+            "a mail server: use submission://user:password@host:587 (STARTTLS), "
+            "smtps://user:password@host:465 (SSL), smtp://host:25 or console://."
+        )
+    globals().update(_email)
+elif os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_PORT = env_int("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT_S", 20)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Open Racing League <league@localhost>")
+
 # --- Internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"  # quotas count per UTC day
@@ -206,6 +277,123 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 MEDIA_URL = os.environ.get("MEDIA_URL", "/media/")
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
+
+# Static files are served by the web process itself (WhiteNoise, before every other
+# middleware). In production (DEBUG off) from STATIC_ROOT as `collectstatic` (run by `make
+# serve`) leaves it: compressed, a content hash in every name (ES module imports included),
+# so browsers keep them for a year. With DEBUG (`make dev`) and in the tests, straight from
+# the apps' folders under their plain names: an edit shows at once, and a copy collected
+# earlier never stands in for the code under test (the tests' own server processes inherit
+# STATIC_COLLECTED=0 from the test run).
+if "pytest" in sys.modules:
+    os.environ.setdefault("STATIC_COLLECTED", "0")
+STATIC_COLLECTED = env_bool("STATIC_COLLECTED", not DEBUG)
+WHITENOISE_USE_FINDERS = not STATIC_COLLECTED
+WHITENOISE_AUTOREFRESH = DEBUG
+
+
+class StorageUrlError(ImproperlyConfigured):
+    pass
+
+
+# STORAGE_URL=s3://BUCKET[/prefix]?endpoint_url=...&region_name=...&signed_url_s=...&addressing_style=...
+_STORAGE_URL_KEYS = ("endpoint_url", "region_name", "signed_url_s", "addressing_style")
+
+
+def media_storage(environ) -> tuple[dict, list[str]]:
+    """Where uploads, replays and videos are kept: ({"BACKEND": ..., "OPTIONS": ...}, the
+    origins pages load media from directly). STORAGE_URL, or django-storages' own AWS_*
+    variables, put them in S3-compatible object storage (credentials from
+    AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, read by boto3); neither: MEDIA_ROOT."""
+    url = (environ.get("STORAGE_URL") or "").strip()
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme != "s3" or not parts.netloc:
+            raise StorageUrlError(
+                f"STORAGE_URL={url!r} is not an object storage URL: write "
+                "s3://BUCKET[/prefix]?endpoint_url=http://HOST:PORT&region_name=REGION, or leave "
+                "it empty to keep media in MEDIA_ROOT."
+            )
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        unknown = sorted(set(query) - set(_STORAGE_URL_KEYS))
+        if unknown:
+            raise StorageUrlError(
+                f"STORAGE_URL has unknown parameters {', '.join(unknown)}: the known ones are "
+                f"{', '.join(_STORAGE_URL_KEYS)}."
+            )
+        bucket, prefix = parts.netloc, parts.path.strip("/")
+    else:
+        bucket = (environ.get("AWS_STORAGE_BUCKET_NAME") or "").strip()
+        if not bucket:
+            return {"BACKEND": "django.core.files.storage.FileSystemStorage"}, []
+        prefix = (environ.get("AWS_LOCATION") or "").strip("/")
+        query = {
+            "endpoint_url": environ.get("AWS_S3_ENDPOINT_URL", ""),
+            "region_name": environ.get("AWS_S3_REGION_NAME", ""),
+            "signed_url_s": environ.get("AWS_QUERYSTRING_EXPIRE", ""),
+            "addressing_style": environ.get("AWS_S3_ADDRESSING_STYLE", ""),
+        }
+    endpoint = query.get("endpoint_url") or None
+    if endpoint and urlsplit(endpoint).scheme not in ("http", "https"):
+        raise StorageUrlError(f"The storage endpoint {endpoint!r} must start with http:// or https://.")
+    try:
+        signed_url_s = int(query.get("signed_url_s") or 300)
+        if not 1 <= signed_url_s <= 604_800:
+            raise ValueError
+    except ValueError:
+        raise StorageUrlError(
+            "signed_url_s (AWS_QUERYSTRING_EXPIRE) must be a whole number of seconds from 1 to "
+            "604800 (S3's limit): how long a handed-out replay or video link works."
+        ) from None
+    # Path-style addressing (http://host/bucket/key) is what self-hosted stores (MinIO, moto,
+    # Ceph) answer without a DNS name per bucket; AWS itself picks its own.
+    style = query.get("addressing_style") or ("path" if endpoint else "auto")
+    if style not in ("path", "virtual", "auto"):
+        raise StorageUrlError(f"addressing_style must be path, virtual or auto, not {style!r}.")
+    from botocore.config import Config  # only an object storage deployment needs botocore
+
+    region = query.get("region_name") or None
+    options = {
+        "bucket_name": bucket,
+        "location": prefix,
+        "endpoint_url": endpoint,
+        "region_name": region,
+        # Private objects, handed out only as links signed for a few minutes, after the
+        # league's own views have checked who may see them (web/rangeserve.py).
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": signed_url_s,
+        # Never overwrite an object of the same name (as the local folder never does).
+        "file_overwrite": False,
+        # Bounded waits: a store that is down answers /readyz and requests in seconds.
+        "client_config": Config(
+            s3={"addressing_style": style},
+            signature_version="s3v4",
+            connect_timeout=5,
+            read_timeout=60,
+            retries={"max_attempts": 3, "mode": "standard"},
+        ),
+    }
+    if endpoint:
+        host = urlsplit(endpoint)
+        base = f"{host.scheme}://{host.netloc}"
+        origins = [base] if style == "path" else [f"{host.scheme}://{bucket}.{host.netloc}", base]
+    else:
+        origins = [f"https://{bucket}.s3.amazonaws.com"]
+        if region:
+            origins += [f"https://{bucket}.s3.{region}.amazonaws.com", f"https://s3.{region}.amazonaws.com"]
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}, origins
+
+
+_MEDIA_STORAGE, STORAGE_ORIGINS = media_storage(os.environ)
+STORAGES = {
+    "default": _MEDIA_STORAGE,
+    "staticfiles": {
+        "BACKEND": "web.ops.staticfiles.HashedStaticStorage"
+        if STATIC_COLLECTED
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
 # Uploads above this stay on disk instead of in memory (the model size cap: RACING below).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -341,29 +529,82 @@ RACING = {
     # Upload checks running at once in one web process (each a sandboxed child of up to
     # SANDBOX_MEMORY_MB); more are told to retry, so checks never starve the pages.
     "CHECKS_AT_ONCE": env_int("RACING_CHECKS_AT_ONCE", 2),
+    # Race in forks of a warm, sandboxed race host that has already imported the
+    # simulator (racing/warm.py), instead of a new interpreter per race.
+    "WARM_RUNNER": env_bool("RACING_WARM_RUNNER", True),
 }
 
+# --- Logs ---------------------------------------------------------------------------------
+# LOG_FORMAT=json: one JSON object per line and event (time, level, logger, message, and the
+# ids the event carries: submission_id, result_id, race_id), for a log collector; else
+# plain text for a person at a terminal.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+_LOG_FORMATTERS = {
+    "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    "json": {
+        "()": "pythonjsonlogger.json.JsonFormatter",
+        "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        "timestamp": False,
+    },
+}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"league": _LOG_FORMATTERS[LOG_FORMAT]},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "league"}},
+    # One handler, at the root: every logger's lines (ours, the queue's, Django's) come out
+    # once and in the one format.
+    "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
-        "racing": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-        "league": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-        "live": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-        "web": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+        **{name: {"level": LOG_LEVEL} for name in ("racing", "league", "live", "web")},
+        # With DEBUG off Django says nothing by default: a 500's traceback (django.request)
+        # and a refused Host header ("add it to ALLOWED_HOSTS", django.security) must reach
+        # the organiser's terminal; a 404 need not.
+        "django": {"level": "WARNING"},
+        "django.request": {"level": "ERROR"},
+        # JSON lines from uvicorn too (its start, stop and access lines); as text it keeps
+        # its own colours.
+        **(
+            {name: {"level": "INFO", "handlers": [], "propagate": True}
+             for name in ("uvicorn", "uvicorn.error", "uvicorn.access")}
+            if LOG_FORMAT == "json"
+            else {}
+        ),  # fmt: skip
     },
 }
+
+# --- Operations (web/ops) -----------------------------------------------------------------
+# /metrics: with METRICS_TOKEN set, only for `Authorization: Bearer <token>`; without it,
+# only for clients in METRICS_ALLOWED_NETWORKS (the address web/clients.py gives).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+try:
+    METRICS_ALLOWED_NETWORKS = [
+        ipaddress.ip_network(net, strict=False)
+        for net in env_list(
+            "METRICS_ALLOWED_NETWORKS",
+            ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
+        )
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        f"METRICS_ALLOWED_NETWORKS: {exc}. Write networks separated by commas, like "
+        "127.0.0.0/8,10.0.0.0/8."
+    ) from None
 
 # --- Headers ------------------------------------------------------------------------------
 # Content-Security-Policy (django-csp): every script, style, font, picture and video is
 # served by the league itself, so nothing else may load, no inline script or style runs, and
 # no other site may frame a page. The API's Swagger UI and Redoc pages relax styles and
 # workers for themselves only (web/api/urls.py).
-# Media on another host (object storage, MEDIA_URL=https://...) is allowed for pictures,
-# videos and the replays the pages fetch.
+# Media on another host (object storage: the signed links the league's views redirect to,
+# or MEDIA_URL=https://...) is allowed for pictures, videos and the replays the pages fetch.
 _media = urlsplit(MEDIA_URL)
 _MEDIA_ORIGIN = [f"{_media.scheme}://{_media.netloc}"] if _media.netloc else []
+_MEDIA_ORIGIN += [origin for origin in STORAGE_ORIGINS if origin not in _MEDIA_ORIGIN]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -385,10 +626,14 @@ if TRUSTED_PROXIES > 0:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 if not DEBUG:
-    # Cookies only over HTTPS. SECURE_COOKIES=0 for a league served over plain HTTP (a
-    # closed network): the log-in then travels in clear text.
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    # Cookies only over HTTPS, except for a league that answers on loopback names only (the
+    # default `make serve` on http://127.0.0.1:8000): nothing leaves the machine there, and a
+    # browser would not send a secure cookie back over plain HTTP, so nobody could log in.
+    # SECURE_COOKIES=1 or 0 decides it outright; 0 for a league served over plain HTTP on a
+    # closed network, where the log-in then travels in clear text.
+    _LOCAL_ONLY = all(host in _LOOPBACK_HOSTS or host == "testserver" for host in ALLOWED_HOSTS)
+    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not _LOCAL_ONLY)
+    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not _LOCAL_ONLY)
     # HSTS: sent on HTTPS answers only (Django's SecurityMiddleware), so a browser that
     # once reached the league over HTTPS never tries plain HTTP again for this long.
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)

@@ -1,12 +1,14 @@
-"""File responses with HTTP byte ranges (RFC 9110), so that browsers can seek in a video
-served from any storage backend."""
+"""Stored files handed to a client whom a view has already let see them: from object
+storage as a redirect to a short-lived signed link (the store then serves the bytes and
+their ranges itself, and no web process streams videos), from the local folder as a
+response with HTTP byte ranges (RFC 9110), so that browsers can seek in a video either way."""
 
 from __future__ import annotations
 
 import re
 import zlib
 
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.utils.http import http_date
 
 
@@ -80,8 +82,7 @@ def ranged_file_response(request, fieldfile, content_type: str, filename: str | 
     if last_modified:
         headers["Last-Modified"] = last_modified
     if filename:
-        disposition = "attachment" if attachment else "inline"
-        headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+        headers["Content-Disposition"] = _disposition(filename, attachment)
 
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponse(status=304)
@@ -125,3 +126,39 @@ def ranged_file_response(request, fieldfile, content_type: str, filename: str | 
     for k, v in headers.items():
         response[k] = v
     return response
+
+
+def _disposition(filename: str, attachment: bool) -> str:
+    return f'{"attachment" if attachment else "inline"}; filename="{filename}"'
+
+
+def signed_url(storage, name: str, content_type: str, filename: str | None = None,
+               attachment: bool = False) -> str | None:
+    """A link straight to the stored object that works for a few minutes (the storage's
+    `querystring_expire`: STORAGE_URL's signed_url_s), when the storage hands such links out
+    (S3-compatible object storage); None for the local folder, whose files only our views
+    serve. The link carries the content type and file name the view would have sent."""
+    if not getattr(storage, "querystring_auth", False):
+        return None
+    parameters = {"ResponseContentType": content_type}
+    if filename:
+        parameters["ResponseContentDisposition"] = _disposition(filename, attachment)
+    return storage.url(name, parameters=parameters)
+
+
+def signed_redirect(url: str) -> HttpResponse:
+    response = HttpResponseRedirect(url)
+    # The link expires and is the viewer's own: nobody may keep the redirect.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def stored_file_response(request, fieldfile, content_type: str, filename: str | None = None,
+                         attachment: bool = False, max_age_s: int = 3600) -> HttpResponse:
+    """The stored file for a client the view has let see it: a 302 to a signed link from
+    object storage, else `ranged_file_response`. Call it only after the visibility check:
+    a link, once signed, opens the file to whoever holds it until it expires."""
+    url = signed_url(fieldfile.storage, fieldfile.name, content_type, filename, attachment)
+    if url:
+        return signed_redirect(url)
+    return ranged_file_response(request, fieldfile, content_type, filename, attachment, max_age_s)

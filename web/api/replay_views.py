@@ -17,7 +17,7 @@ from league import access
 from racing import replays, videos
 from racing.models import Result
 from tracks.selectors import track_geometry
-from web.rangeserve import ranged_file_response
+from web.rangeserve import stored_file_response
 
 from .errors import detail
 from .permissions import publicly_cacheable, result_or_404
@@ -94,6 +94,11 @@ class ResultVideoApi(APIView):
         responses={
             (200, "video/mp4"): OpenApiResponse(OpenApiTypes.BINARY, description="The whole MP4 (H.264)."),
             (206, "video/mp4"): OpenApiResponse(OpenApiTypes.BINARY, description="The requested byte range."),
+            302: OpenApiResponse(
+                description="With media in object storage: `Location` is a link to the MP4 signed for a "
+                "few minutes (the store answers its byte ranges), handed out only to whoever may see "
+                "the replay."
+            ),
             404: OpenApiResponse(
                 description="No such result (or one whose replay you may not see), or the video is "
                 "not ready: `detail` says why and `video_status` is pending, rendering or failed."
@@ -109,12 +114,14 @@ class ResultVideoApi(APIView):
         if result.video_status != Result.VideoStatus.READY or not result.video:
             return _not_found(videos.video_unavailable_message(result), video_status=result.video_status)
         try:
-            response = ranged_file_response(
+            response = stored_file_response(
                 request, result.video, "video/mp4", filename=f"result-{result.pk}.mp4",
                 attachment=_wants_download(request),
             )
         except (FileNotFoundError, OSError):
             return _not_found("The video file of this run is missing.", video_status=result.video_status)
+        if "Location" in response:  # a signed link: its redirect is the viewer's, uncached
+            return response
         return _cache(response, result, 3600)
 
 

@@ -10,8 +10,8 @@ from django.views.decorators.http import require_safe
 
 from league import access
 from racing import replays, selectors, videos
-from tracks.models import Track
 from tracks.pictures import track_map_file
+from web.rangeserve import signed_redirect, signed_url, stored_file_response
 
 from racing.models import Result
 
@@ -78,11 +78,15 @@ def _lap_rows(result: Result) -> list[dict]:
 
 @require_safe
 def track_map(request, slug: str):
-    """The track's picture (PNG), `?w=480|960|1600` pixels wide."""
-    track = Track.objects.filter(slug=slug).first()
+    """The track's picture (PNG), `?w=480|960|1600` pixels wide, to whoever may see the
+    track (another facilitator's private upload answers 404)."""
+    track = access.visible_tracks(request.user).filter(slug=slug).first()
     if track is None:
         raise Http404("No such track.")
     name = track_map_file(track, request.GET.get("w"))
+    url = signed_url(default_storage, name, "image/png")
+    if url:
+        return signed_redirect(url)
     response = FileResponse(default_storage.open(name, "rb"), content_type="image/png")
     # The name changes with the track file and the drawing style: cache for long.
     response["Cache-Control"] = "public, max-age=86400"
@@ -96,7 +100,8 @@ def track_file(request, slug: str):
     track = access.visible_tracks(request.user).filter(slug=slug).first()
     if track is None or not track.file:
         raise Http404("No such track.")
-    response = FileResponse(track.file.open("rb"), content_type="application/octet-stream",
-                            as_attachment=True, filename=f"{track.slug}.npy")
-    response["Cache-Control"] = "private, max-age=3600" if not track.is_public else "public, max-age=3600"
+    response = stored_file_response(request, track.file, "application/octet-stream",
+                                    filename=f"{track.slug}.npy", attachment=True)
+    if "Location" not in response:  # a signed link's redirect stays uncached
+        response["Cache-Control"] = "private, max-age=3600" if not track.is_public else "public, max-age=3600"
     return response

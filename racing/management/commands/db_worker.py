@@ -8,6 +8,8 @@
   thread (`--no-reclaim`: not by this worker);
 - the work root is swept of what dead workers left, at start and every
   RACING["SWEEP_INTERVAL_S"] seconds (always: it only removes what nobody uses);
+- it shows it is alive (racing/beats.py) at start and every few seconds, for /readyz and
+  the metrics, and removes its sign of life when it stops cleanly;
 - the default polling interval is 0.1 s (a race starts within a tenth of a second of
   its submission) and code reloading is off by default (it would cut races short).
 """
@@ -23,9 +25,10 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
+from racing import beats, warm
 from racing.isolation import SandboxUnavailable
 from racing.runner import longest_run_s
-from racing.sandbox import sandbox_check
+from racing.sandbox import SandboxStartError, sandbox_check
 from racing.videos import videos_reclaim, videos_requeue_missing
 from racing.workdirs import sweep
 from racing.worker import submissions_reclaim
@@ -57,21 +60,30 @@ def sweep_once() -> int:
     return _once("swept leftover work folders", lambda: sweep(longest_run_s()))
 
 
-def _housekeeping(stop: threading.Event, reclaim: bool) -> None:
+def beat_once(queue: str) -> None:
+    _once("worker heartbeat", lambda: beats.worker_beat(queue))
+
+
+def _housekeeping(stop: threading.Event, reclaim: bool, queue: str) -> None:
     sweep_once()
     if reclaim:
         reclaim_once()
         # Videos that never got a render (a lost task, an earlier failure): once per start.
         _once("queued missing videos again", videos_requeue_missing)
-    reclaim_s = float(settings.RACING["RECLAIM_INTERVAL_S"])
-    sweep_s = float(settings.RACING["SWEEP_INTERVAL_S"])
-    next_sweep = time.monotonic() + sweep_s
-    while not stop.wait(reclaim_s if reclaim else min(reclaim_s, sweep_s)):
-        if reclaim:
-            reclaim_once()
-        if time.monotonic() >= next_sweep:
-            next_sweep = time.monotonic() + sweep_s
-            sweep_once()
+    # Each job at its own pace; the thread wakes for whichever is due first.
+    jobs = [
+        (beats.BEAT_INTERVAL_S, lambda: beat_once(queue)),
+        (float(settings.RACING["SWEEP_INTERVAL_S"]), sweep_once),
+    ]
+    if reclaim:
+        jobs.append((float(settings.RACING["RECLAIM_INTERVAL_S"]), reclaim_once))
+    due = [time.monotonic() + every for every, _ in jobs]
+    while not stop.wait(max(0.0, min(due) - time.monotonic())):
+        now = time.monotonic()
+        for i, (every, job) in enumerate(jobs):
+            if now >= due[i]:
+                job()
+                due[i] = now + every
 
 
 class Command(DbWorkerCommand):
@@ -93,8 +105,26 @@ class Command(DbWorkerCommand):
             raise CommandError(f"The worker cannot sandbox the models it runs: {exc}") from None
         finally:
             connection.close()
-        threading.Thread(
-            target=_housekeeping, args=(threading.Event(), not no_reclaim),
+        queue = options.get("queue_name") or "default"
+        if queue in ("default", "*"):
+            # The warm race host (racing/warm.py) starts now, not at the first race.
+            try:
+                warm.prestart()
+            except SandboxStartError as exc:
+                logger.warning("no warm race host (%s): races start cold", exc)
+        beat_once(queue)  # alive from the first moment, not a beat later
+        stop = threading.Event()
+        housekeeping = threading.Thread(
+            target=_housekeeping, args=(stop, not no_reclaim, queue),
             name="housekeeping", daemon=True,
-        ).start()  # fmt: skip
-        super().handle(*args, **options)
+        )  # fmt: skip
+        housekeeping.start()
+        try:
+            super().handle(*args, **options)
+        finally:
+            # Stopped (Ctrl-C, SIGTERM, --batch, --max-tasks): no longer a worker. The
+            # thread finishes a beat it is writing first, or that beat would bring it back.
+            stop.set()
+            housekeeping.join(timeout=5)
+            _once("removing the worker heartbeat", beats.worker_beat_remove)
+            warm.retire()
