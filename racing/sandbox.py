@@ -195,16 +195,16 @@ def python_executable() -> str:
     return settings.RACING.get("PYTHON") or sys.executable
 
 
-def _kill_group(pid: int) -> None:
+def kill_group(pid: int) -> None:
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
 
 
-def _spawn(
+def spawn(
     args: Sequence[str], limits: Limits, scratch: Path, env: dict[str, str],
-    ro_paths: Sequence[str],
+    ro_paths: Sequence[str], stdin: int = subprocess.DEVNULL,
 ) -> tuple[subprocess.Popen, bool]:
     """Start the child: (the process, whether it runs in bubblewrap)."""
     python = python_executable()
@@ -213,7 +213,7 @@ def _spawn(
     if not is_work_dir(scratch):
         # The child's one writable folder is bound read-write: never anything else.
         raise SandboxStartError(f"{scratch} is not a work folder (racing.workdirs.work_dir)")
-    popen = dict(cwd=str(scratch), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+    popen = dict(cwd=str(scratch), stdin=stdin, stdout=subprocess.PIPE,
                  stderr=subprocess.PIPE, start_new_session=True, close_fds=True)  # fmt: skip
     try:
         mode = sandbox_mode()
@@ -258,19 +258,10 @@ def run_sandboxed(
     exception from either kills the child and propagates.
     """
     started = time.monotonic()
-    proc, jailed = _spawn(args, limits, Path(cwd), child_env(env), ro_paths)
+    proc, jailed = spawn(args, limits, Path(cwd), child_env(env), ro_paths)
     events: queue.Queue = queue.Queue()
-
     stdout_chunks: list[bytes] = []
-    # Only the tail is kept: a child that floods stderr must not fill the caller's memory.
-    stderr_lines: collections.deque[str] = collections.deque()
-    stderr_kept = [0]
-
-    def keep_line(line: str) -> None:
-        stderr_lines.append(line)
-        stderr_kept[0] += len(line) + 1
-        while stderr_kept[0] > MAX_STDERR_KEEP_BYTES and len(stderr_lines) > 1:
-            stderr_kept[0] -= len(stderr_lines.popleft()) + 1
+    tail = StderrTail(on_stderr_line)
 
     def read_stdout() -> None:
         size = 0
@@ -279,10 +270,6 @@ def run_sandboxed(
                 stdout_chunks.append(chunk[: MAX_STDOUT_BYTES - size])
                 size += len(chunk)
 
-    def read_stderr() -> None:
-        for raw in iter(lambda: proc.stderr.readline(MAX_STDERR_LINE_BYTES), b""):
-            events.put(("line", raw.decode("utf-8", "replace").rstrip("\n")))
-
     def wait_child() -> None:
         while True:
             try:
@@ -290,59 +277,35 @@ def run_sandboxed(
                 break
             except InterruptedError:  # pragma: no cover
                 continue
-        events.put(("exit", (status, usage)))
+        events.put(("done", (status, usage)))
 
     readers = [
         threading.Thread(target=read_stdout, daemon=True),
-        threading.Thread(target=read_stderr, daemon=True),
+        threading.Thread(target=read_lines, args=(proc.stderr, events, "line"), daemon=True),
     ]
     waiter = threading.Thread(target=wait_child, daemon=True)
     for thread in (*readers, waiter):
         thread.start()
 
-    deadline = started + limits.wall_s
-    next_tick = started + tick_s
-    exit_info = None
-    limit: str | None = None
+    limit: list[str] = []
+
+    def wall_hit() -> None:
+        limit.append("wall")
+        kill_group(proc.pid)
+
     try:
-        while exit_info is None:
-            now = time.monotonic()
-            if now >= deadline and limit is None:
-                limit = "wall"
-                _kill_group(proc.pid)
-                deadline = float("inf")
-            if on_tick is not None and now >= next_tick:
-                next_tick = now + tick_s
-                on_tick()
-            timeout = max(0.0, min(deadline, next_tick) - time.monotonic())
-            try:
-                kind, payload = events.get(timeout=timeout)
-            except queue.Empty:
-                continue
-            if kind == "line":
-                keep_line(payload)
-                if on_stderr_line is not None:
-                    on_stderr_line(payload)
-            else:
-                exit_info = payload
+        exit_info = pump(events, deadline=started + limits.wall_s, on_line=tail.add,
+                         on_tick=on_tick, tick_s=tick_s, on_deadline=wall_hit)  # fmt: skip
     except BaseException:
-        _kill_group(proc.pid)
+        kill_group(proc.pid)
         waiter.join(5)
         raise
     finally:
         # Grandchildren could keep the pipes open: end the whole group, then drain.
-        _kill_group(proc.pid)
+        kill_group(proc.pid)
         for thread in readers:
             thread.join(5)
-    while True:  # lines that arrived between the exit and the end of the stream
-        try:
-            kind, payload = events.get_nowait()
-        except queue.Empty:
-            break
-        if kind == "line":
-            keep_line(payload)
-            if on_stderr_line is not None:
-                on_stderr_line(payload)
+    drain(events, tail.add)  # lines that arrived between the exit and the end of the stream
 
     status, usage = exit_info
     returncode = os.waitstatus_to_exitcode(status)
@@ -351,20 +314,100 @@ def run_sandboxed(
         returncode = 128 - returncode  # bubblewrap says "killed by signal N" as 128 + N
     for stream in (proc.stdout, proc.stderr):
         stream.close()
-    cpu_s = usage.ru_utime + usage.ru_stime
-    stderr_text = "\n".join(stderr_lines)[-MAX_STDERR_KEEP_BYTES:]
+    return outcome_of(
+        returncode, b"".join(stdout_chunks), tail, limits,
+        limit=limit[0] if limit else None,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        max_rss_bytes=usage.ru_maxrss * 1024,
+        wall_s=time.monotonic() - started,
+    )  # fmt: skip
+
+
+def outcome_of(
+    returncode: int, stdout: bytes, tail: "StderrTail", limits: Limits, *, limit: str | None,
+    cpu_s: float, max_rss_bytes: int, wall_s: float,
+) -> Outcome:
+    """The Outcome of a child that ended with `returncode`, naming the limit it hit."""
+    stderr_text = tail.text()
     if limit is None:
         limit = _limit_hit(returncode, cpu_s, limits, stderr_text)
     return Outcome(
         returncode=returncode,
-        stdout=b"".join(stdout_chunks),
+        stdout=stdout,
         stderr=stderr_text,
         limit=limit,
         cpu_s=cpu_s,
-        max_rss_bytes=usage.ru_maxrss * 1024,
-        wall_s=time.monotonic() - started,
-        stderr_lines=list(stderr_lines),
+        max_rss_bytes=max_rss_bytes,
+        wall_s=wall_s,
+        stderr_lines=list(tail.lines),
     )
+
+
+class StderrTail:
+    """The last MAX_STDERR_KEEP_BYTES of a child's stderr, line by line (a child that floods
+    stderr must not fill the caller's memory), each line also handed to `on_line`."""
+
+    def __init__(self, on_line: Callable[[str], None] | None = None):
+        self.lines: collections.deque[str] = collections.deque()
+        self._kept = 0
+        self._on_line = on_line
+
+    def add(self, line: str) -> None:
+        self.lines.append(line)
+        self._kept += len(line) + 1
+        while self._kept > MAX_STDERR_KEEP_BYTES and len(self.lines) > 1:
+            self._kept -= len(self.lines.popleft()) + 1
+        if self._on_line is not None:
+            self._on_line(line)
+
+    def text(self) -> str:
+        return "\n".join(self.lines)[-MAX_STDERR_KEEP_BYTES:]
+
+
+def read_lines(stream, events: queue.Queue, kind: str) -> None:
+    """Put each line of `stream` on `events` as (kind, text) until it ends, then (kind, None)."""
+    for raw in iter(lambda: stream.readline(MAX_STDERR_LINE_BYTES), b""):
+        events.put((kind, raw.decode("utf-8", "replace").rstrip("\n")))
+    events.put((kind, None))
+
+
+def pump(
+    events: queue.Queue, *, deadline: float, on_line: Callable[[str], None],
+    on_tick: Callable[[], None] | None, tick_s: float, on_deadline: Callable[[], None],
+) -> object:
+    """Hand each ("line", text) event to `on_line` until a ("done", payload) event, and
+    return the payload. `on_tick` runs about every `tick_s` s and `on_deadline` once when
+    the monotonic `deadline` passes, all in the calling thread (so they may use the
+    database); other events are ignored."""
+    next_tick = time.monotonic() + tick_s
+    while True:
+        now = time.monotonic()
+        if now >= deadline:
+            on_deadline()
+            deadline = float("inf")
+        if on_tick is not None and now >= next_tick:
+            next_tick = now + tick_s
+            on_tick()
+        timeout = max(0.0, min(deadline, next_tick) - time.monotonic())
+        try:
+            kind, payload = events.get(timeout=timeout)
+        except queue.Empty:
+            continue
+        if kind == "done":
+            return payload
+        if kind == "line" and payload is not None:
+            on_line(payload)
+
+
+def drain(events: queue.Queue, on_line: Callable[[str], None]) -> None:
+    """The lines still queued, handed to `on_line`."""
+    while True:
+        try:
+            kind, payload = events.get_nowait()
+        except queue.Empty:
+            return
+        if kind == "line" and payload is not None:
+            on_line(payload)
 
 
 def _limit_hit(returncode: int, cpu_s: float, limits: Limits, stderr: str) -> str | None:

@@ -4,7 +4,7 @@ The same package runs official races on the league's workers and time trials on 
 competitor's laptop, so both give bit-identical results for the same inputs.
 """
 
-SIMULATOR_VERSION = "1.1.0"
+SIMULATOR_VERSION = "1.2.0"
 
 __all__ = ["SIMULATOR_VERSION"]
 

@@ -96,9 +96,13 @@ class Policy:
         self._max_single_s = limits.max_single_step_s
         self._window_steps = limits.budget_window_steps
         # An inference that outlives the step limit is ended (watchdog.py) through the
-        # RunOptions it runs with: fresh ones per step, silent (the CLI's stderr is ours).
+        # RunOptions it runs with, silent (the CLI's stderr is ours). The watchdog only
+        # ever ends a step already past the limit, which fails the run: the same options
+        # serve every step until then, and a step past the limit gets fresh ones for
+        # whatever runs next (making them costs as much as a small model's inference).
         self._watch = InferenceWatch(limits.max_single_step_s)
         self._run_options = ort.RunOptions
+        self._opts = self._fresh_options()
         # The binding underneath InferenceSession.run skips per-call input-name
         # validation (done once at load); fall back to the public call if it moves.
         inner = getattr(self.session, "_sess", None)
@@ -134,11 +138,15 @@ class Policy:
         self._window_s = 0.0
         self._window_n = 0
 
+    def _fresh_options(self):
+        opts = self._run_options()
+        opts.log_severity_level = 4
+        return opts
+
     def act(self) -> tuple[float, float, int]:
         """Run the model on the filled buffers: (steering_deg, speed_m_s, action index or -1)."""
         run_bound = self._run_bound
-        opts = self._run_options()
-        opts.log_severity_level = 4
+        opts = self._opts
         t0 = perf_counter()
         self._watch.running = (t0, opts)
         try:
@@ -155,6 +163,7 @@ class Policy:
                 out = self._run(self._outputs, self.feed, opts)[0]
         except Exception as exc:
             if opts.terminate:  # the watchdog ended it past the limit: too slow
+                self._opts = self._fresh_options()
                 self._account(perf_counter() - t0)
             first = str(exc).strip().splitlines()[0][:300]
             raise PolicyFailure(f"the model crashed during inference: {first}") from None
@@ -164,6 +173,8 @@ class Policy:
         self._window_s += dt
         self._window_n += 1
         if dt > self._max_single_s or self._window_n == self._window_steps:
+            if dt > self._max_single_s:  # the watchdog may be ending it this very moment
+                self._opts = self._fresh_options()
             self._account(dt)
         if run_bound is not None:
             values = self._bound_values()

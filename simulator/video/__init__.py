@@ -9,7 +9,9 @@ two seconds; the video does not freeze for the penalty time.
 Cost is kept flat and small: the track is drawn once as a large picture at the follow
 view's scale; every frame is an affine crop of it (Pillow, nearest neighbour at 1:1,
 so no resampling blur), a car sprite, a pre-drawn minimap with a dot, and text; frames
-are converted to yuv420p and encoded one at a time (libx264, one thread), never held.
+are converted to yuv420p by one reused converter and encoded one at a time (libx264's
+"ultrafast" preset, one thread), never held. With more than one core a second thread
+draws a few frames ahead of the encoder (`encode._frames_ahead`).
 
 - `inputs`: the settings (`VideoSpec`, `VideoLabels`) and the replay unpacked into arrays;
 - `hud`: the overlays (clocks, speed and steering, minimap, cards);

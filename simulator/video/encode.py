@@ -6,12 +6,15 @@ PyAV is needed here only: drawing the frames (`frames`) takes Pillow alone.
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import av
+from av.video.reformatter import VideoReformatter
 
 from ..track import Track
 from .frames import video_frames
@@ -43,6 +46,7 @@ def render_video(track: Track, replay: dict, out_path: str | Path, labels: Video
                            "cannot write H.264")
     tmp = out_path.with_name(out_path.name + ".part")
     container = av.open(str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"})
+    frames = _frames_ahead(video_frames(track, replay, labels, spec))
     try:
         stream = container.add_stream("libx264", rate=spec.fps)
         stream.width = spec.width_px
@@ -51,9 +55,12 @@ def render_video(track: Track, replay: dict, out_path: str | Path, labels: Video
         stream.codec_context.thread_count = spec.threads
         stream.options = {"crf": str(spec.crf), "preset": spec.preset}
         time_base = Fraction(1, spec.fps)
+        # One converter for every frame: a frame's own `reformat` sets up a new swscale
+        # context each time, which costs as much as the conversion itself.
+        to_yuv = VideoReformatter()
         count = 0
-        for i, img in enumerate(video_frames(track, replay, labels, spec)):
-            frame = av.VideoFrame.from_image(img).reformat(format="yuv420p", interpolation="BILINEAR")
+        for i, img in enumerate(frames):
+            frame = to_yuv.reformat(av.VideoFrame.from_image(img), format="yuv420p", interpolation="BILINEAR")
             frame.pts = i
             frame.time_base = time_base
             for packet in stream.encode(frame):
@@ -64,6 +71,7 @@ def render_video(track: Track, replay: dict, out_path: str | Path, labels: Video
         for packet in stream.encode():
             container.mux(packet)
     except BaseException:
+        frames.close()
         container.close()
         tmp.unlink(missing_ok=True)
         raise
@@ -71,6 +79,65 @@ def render_video(track: Track, replay: dict, out_path: str | Path, labels: Video
     os.replace(tmp, out_path)
     return VideoInfo(path=str(out_path), frames=count, duration_s=count / spec.fps, width_px=spec.width_px,
                      height_px=spec.height_px, fps=spec.fps, bytes=out_path.stat().st_size)
+
+
+class _frames_ahead:
+    """The frames, drawn by a second thread a few frames ahead of the encoder when the
+    process may use more than one core (Pillow and x264 both release the GIL while they
+    work, so drawing and encoding overlap); drawn in turn on one core, where a second
+    thread would only add switching. At most AHEAD frames wait: memory stays flat."""
+
+    AHEAD = 4
+
+    def __init__(self, frames: Iterator, threaded: bool | None = None):
+        self._frames = frames
+        self._queue: queue.Queue | None = None
+        self._stop = threading.Event()
+        if threaded if threaded is not None else _cores() > 1:
+            self._queue = queue.Queue(maxsize=self.AHEAD)
+            self._thread = threading.Thread(target=self._draw, name="video-frames", daemon=True)
+            self._thread.start()
+
+    def _draw(self) -> None:
+        try:
+            for img in self._frames:
+                if not self._put(("frame", img)):
+                    return
+            self._put(("end", None))
+        except BaseException as exc:  # handed to the encoding thread, raised there
+            self._put(("error", exc))
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Iterator:
+        if self._queue is None:
+            yield from self._frames
+            return
+        while True:
+            kind, value = self._queue.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+
+    def close(self) -> None:
+        """Stop drawing (the encoder failed): the thread ends at its next frame."""
+        self._stop.set()
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def probe_video(path: str | Path) -> dict:

@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from ..formatting import format_race_time
 from ..params import CarParams
-from ..render import OFF_TRACK, render_map_at_scale, speed_colour
+from ..render import BOT, BOX, OFF_TRACK, draw_obstacle, render_map_at_scale, speed_colour
 from ..replay import track_as_raced
 from ..track import Track
 from .hud import BAD, CAR_BODY, CAR_DARK, GOOD, Hud, draw_card, draw_hud, draw_result_card
@@ -76,6 +76,14 @@ def video_frames(track: Track, replay: dict, labels: VideoLabels = VideoLabels()
     big, proj = render_map_at_scale(track, map_scale, reach_m)
     _soften(big)
     big_draw = ImageDraw.Draw(big)
+    # Boxes stand still: drawn once on the map. Bots are drawn on each frame.
+    obstacles = run.obstacles or {}
+    box_half = [0.5 * v for v in obstacles.get("box_size_m", (0.0, 0.0))]
+    for b in obstacles.get("boxes", []):
+        draw_obstacle(big_draw, proj, (b["x_m"], b["y_m"], b["heading_rad"], *box_half), BOX)
+    bot_half = [0.5 * v for v in obstacles.get("bot_size_m", (0.0, 0.0))]
+    bot_paths = [b["path"] for b in obstacles.get("bots", [])]
+    collisions = run.collision_rows or {}
     s_map = proj.scale
     hud = Hud(track, labels, spec, car)
     sprite, (scx, scy) = car_sprite(k, car)
@@ -122,6 +130,24 @@ def video_frames(track: Track, replay: dict, labels: VideoLabels = VideoLabels()
             for j in range(len(us) - 1):
                 draw.line((us[j], vs[j], us[j + 1], vs[j + 1]), fill=colours[lo + j + 1], width=width)
 
+        # Bots in view, as footprints turned into the frame (the car points up).
+        for path in bot_paths:
+            if i >= len(path):
+                continue
+            bx, by, bh = path[i]
+            dx, dy = bx - X, by - Y
+            if dx * dx + dy * dy > reach_m * reach_m:
+                continue
+            rel = bh - h
+            bc, bs = math.cos(rel), math.sin(rel)
+            fwd, left = dx * c + dy * sn, -dx * sn + dy * c
+            pts = []
+            for px, py in ((bot_half[0], bot_half[1]), (-bot_half[0], bot_half[1]),
+                           (-bot_half[0], -bot_half[1]), (bot_half[0], -bot_half[1])):
+                f_, l_ = fwd + px * bc - py * bs, left + px * bs + py * bc
+                pts.append((cx - l_ * k, cy - f_ * k))
+            draw.polygon(pts, fill=BOT, outline=(0, 0, 0))
+
         # The car: front wheels steer, then the body on top.
         steer = math.radians(float(run.steering[i]))
         ww, wl = 0.22 * car.width_m * k, 0.24 * car.length_m * k
@@ -157,6 +183,9 @@ def video_frames(track: Track, replay: dict, labels: VideoLabels = VideoLabels()
             mx, my = proj.point(X, Y)
             big_draw.line((mx - r, my - r, mx + r, my + r), fill=OFF_TRACK, width=max(2, int(0.03 * s_map)))
             big_draw.line((mx - r, my + r, mx + r, my - r), fill=OFF_TRACK, width=max(2, int(0.03 * s_map)))
+        if i in collisions:
+            penalty_since = i
+            penalty_text = f"COLLISION  +{collisions[i]:g} s PENALTY"
 
         last = i == n - 1
         t = float(run.t[i])
@@ -180,5 +209,5 @@ def video_frames(track: Track, replay: dict, labels: VideoLabels = VideoLabels()
         if last:
             draw_result_card(frame, draw, hud, run, best, off_count)
         yield frame
-        if i in run.penalty_rows:
+        if i in run.penalty_rows or i in collisions:
             trail_start = i + 1

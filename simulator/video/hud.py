@@ -229,6 +229,8 @@ def draw_result_card(frame, draw, hud: Hud, run: ReplayRun, best: float | None, 
     total = run.total_time_s if run.total_time_s is not None else float(run.t[-1])
     lines = [f"TIME {format_race_time(total)}", f"BEST LAP {format_race_time(best)}",
              f"LAPS {len(run.lap_times)}/{run.laps_required}   OFF TRACK {off_count}"]
+    if run.obstacles is not None:
+        lines.append(f"COLLISIONS {len(run.collision_rows or {})}")
     if run.dnf_reason == "off_track_limit":
         lines.append("OFF-TRACK LIMIT REACHED")
     w = int(max(hud.f_card_small.getlength(t) for t in lines) + 6 * hud.pad)

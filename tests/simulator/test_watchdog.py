@@ -12,6 +12,7 @@ import json
 
 import pytest
 
+from simulator import layout as L
 from simulator import watchdog
 from simulator.metadata import ModelError
 from simulator.params import PolicyLimits, RaceRules
@@ -41,6 +42,21 @@ def test_a_race_that_hangs_mid_way_fails_too_slow(oval):
     result = run_time_trial(policy, oval, RaceRules(laps=1))
     assert result.status == "failed" and "too slow" in result.error
     assert result.steps > 1
+
+
+def test_a_policy_ended_once_runs_normally_after(oval):
+    """Steps share one RunOptions until the watchdog ends one; the step after that (here
+    a new race with the same policy) runs on fresh ones, not ended at once."""
+    policy = load_policy(B.endless_model(faster_than_m_s=0.6), B.continuous_metadata(), limits=QUICK)
+    policy.buffers["STATE"][0, L.STATE_SPEED] = 1.0
+    with pytest.raises(PolicyFailure, match="too slow"):
+        policy.act()
+    policy.buffers["STATE"][0, L.STATE_SPEED] = 0.0
+    policy.reset_clock()
+    _, speed, _ = policy.act()
+    assert speed == pytest.approx(2.0)
+    result = run_time_trial(policy, oval, RaceRules(laps=1))
+    assert result.status == "failed" and "too slow" in result.error and result.steps > 1
 
 
 def test_normal_steps_are_never_ended(make_policy, oval):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.video.encode import probe_video, render_video
+from simulator.video import encode
+from simulator.video.encode import _frames_ahead, probe_video, render_video
 from simulator.video.inputs import VideoLabels, VideoSpec, expected_frames
 
 
@@ -31,3 +32,47 @@ def test_video_size_is_configurable(tmp_path, oval, short_replay):
     assert (probe["width"], probe["height"], probe["frames"]) == (640, 480, 10)
     with pytest.raises(ValueError):
         render_video(oval, {**short_replay, "trajectory": []}, tmp_path / "empty.mp4")
+
+
+@pytest.mark.parametrize("threaded", [False, True])
+def test_frames_drawn_ahead_come_in_order_and_complete(threaded):
+    frames = _frames_ahead(iter(range(50)), threaded=threaded)
+    assert list(frames) == list(range(50))
+
+
+def test_a_drawing_error_reaches_the_encoder():
+    def broken():
+        yield 1
+        raise RuntimeError("the map could not be drawn")
+
+    frames = _frames_ahead(broken(), threaded=True)
+    with pytest.raises(RuntimeError, match="could not be drawn"):
+        list(frames)
+
+
+def test_drawing_stops_when_the_encoder_gives_up():
+    drawn = []
+
+    def endless():
+        while True:
+            drawn.append(len(drawn))
+            yield drawn[-1]
+
+    frames = _frames_ahead(endless(), threaded=True)
+    it = iter(frames)
+    assert next(it) == 0
+    frames.close()
+    frames._thread.join(timeout=10)
+    assert not frames._thread.is_alive()
+    assert len(drawn) <= 2 + _frames_ahead.AHEAD  # a few frames ahead, never the whole race
+
+
+def test_the_video_is_the_same_drawn_ahead_or_in_turn(tmp_path, oval, short_replay, monkeypatch):
+    """x264 at one thread is deterministic: the same frames give the same file."""
+    outs = []
+    for cores in (1, 2):
+        monkeypatch.setattr(encode, "_cores", lambda cores=cores: cores)
+        out = tmp_path / f"run{cores}.mp4"
+        render_video(oval, short_replay, out)
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
