@@ -18,7 +18,8 @@ import onnx
 
 from . import layout as L
 from .catalog import list_tracks, load_track
-from .drivers import pursuit_mlp
+from .drivers import house_drivers, pursuit_mlp
+from .formats import TIME_TRIAL, RaceFormat
 from .metadata import DEFAULT_CONTINUOUS_SPACE
 from .onnx_build import camera_cnn, mlp
 from .params import RaceRules, SimParams
@@ -30,6 +31,19 @@ from .vehicle import CarState, make_stepper
 def _meta(sensor: str) -> dict:
     return {"action_space": DEFAULT_CONTINUOUS_SPACE, "sensor": [sensor], "action_space_type": "continuous",
             "neural_network": "BENCH", "training_algorithm": "none", "version": "5"}
+
+
+# What a full step may cost, as a multiple of the bare inference (issue 18): the rest of
+# the step (physics, sensors, rules) should be small next to the model.
+TARGET_RATIOS = {"state_mlp": 1.5, "lidar_mlp": 3.0, "camera_cnn": 1.10}
+# What a step of the other race formats may cost, as a multiple of the time trial's step
+# with the same lidar driver (issue 15).
+FORMAT_TARGET_RATIOS = {"object_avoidance": 1.3, "head_to_bot": 1.5}
+BENCH_FORMATS = {
+    "time_trial": TIME_TRIAL,
+    "object_avoidance": RaceFormat(race_type="object_avoidance", objects=6, seed=1),
+    "head_to_bot": RaceFormat(race_type="head_to_bot", bots=3, bot_lane_change=True, seed=1),
+}
 
 
 def bench_policies(rng: np.random.Generator) -> list[tuple[str, str, onnx.ModelProto]]:
@@ -119,6 +133,7 @@ def run_bench(quick: bool = False, track_slug: str | None = None,
             "step_us": round(step_us, 2),
             "inference_us": round(inference_us, 2),
             "ratio": round(step_us / inference_us, 3),
+            "target_ratio": TARGET_RATIOS.get(name),
             "trial_3laps_ms": round(best_ms, 2),
             "trial_status": result.status,
             "trial_steps": result.steps,
@@ -126,10 +141,40 @@ def run_bench(quick: bool = False, track_slug: str | None = None,
             "trial_runs": runs,
         }
         log(f"bench: {name}: step {entry['step_us']} us, inference {entry['inference_us']} us, "
-            f"ratio {entry['ratio']}, trial {entry['trial_3laps_ms']} ms ({result.status}, "
+            f"ratio {entry['ratio']} (target <= {entry['target_ratio']}), trial {entry['trial_3laps_ms']} ms ({result.status}, "
             f"{result.laps_completed} laps), best of {runs} trials")
         report["policies"].append(entry)
     report["physics"] = _bench_physics(track, params, log, min_runs, blocks * block_s)
+    report["formats"] = _bench_formats(track, params, log, blocks, min_runs, block_s)
+    return report
+
+
+def _bench_formats(track, params: SimParams, log, blocks: int, min_runs: int, block_s: float) -> dict:
+    """The step of each race format with the house lidar driver (64 beams, which see the
+    boxes and bots), against the time trial's step: whole races, in alternating blocks."""
+    driver = next(d for d in house_drivers() if d.metadata["sensor"] == ["LIDAR"])
+    policy = load_policy(driver.model.SerializeToString(), driver.metadata)
+    rules = RaceRules(laps=3, time_cap_s=60.0)
+    steps = {name: run_time_trial(policy, track, rules, params, race_format=fmt).steps  # warm-up
+             for name, fmt in BENCH_FORMATS.items()}
+
+    def step_us(fmt: RaceFormat) -> float:
+        t0 = process_time()
+        result = run_time_trial(policy, track, rules, params, race_format=fmt)
+        return (process_time() - t0) / max(result.steps, 1) * 1e6
+
+    best = dict.fromkeys(BENCH_FORMATS, math.inf)
+    for _ in range(blocks):
+        for name, fmt in BENCH_FORMATS.items():
+            us, _ = _best_of(lambda fmt=fmt: step_us(fmt), min_runs, block_s)
+            best[name] = min(best[name], us)
+    report = {"driver": driver.name, "time_trial_step_us": round(best["time_trial"], 2)}
+    for name, target in FORMAT_TARGET_RATIOS.items():
+        ratio = best[name] / best["time_trial"]
+        report[name] = {"step_us": round(best[name], 2), "ratio": round(ratio, 3), "target_ratio": target,
+                        "steps": steps[name]}
+        log(f"bench: {name}: step {best[name]:.1f} us against the time trial's {best['time_trial']:.1f} us, "
+            f"ratio {ratio:.2f} (target <= {target})")
     return report
 
 

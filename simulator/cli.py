@@ -22,6 +22,15 @@ from .deepracer import (
     DEFAULT_MAX_UNPACKED_BYTES,
 )
 from .drivers import write_drivers
+from .failures import failure_kind
+from .formats import (
+    FORMAT_OFF_TRACK_PENALTY_S,
+    PLACEMENTS,
+    RACE_TYPES,
+    FormatError,
+    RaceFormat,
+    fixed_objects_from,
+)
 from .formatting import format_race_time, format_size
 from .metadata import ModelError
 from .params import (
@@ -80,12 +89,39 @@ def _load_track(ref: str, reverse: bool = False):
         raise UsageError(f"track: {exc}") from None
 
 
+def _race_format(args) -> RaceFormat:
+    """The race format from the command line: settings of other formats are left out."""
+    boxes, bots = args.race_type == "object_avoidance", args.race_type == "head_to_bot"
+    positions = fixed_objects_from(args.fixed_positions) if args.fixed_positions else ()
+    if positions and not (boxes and args.placement == "fixed"):
+        raise FormatError("--fixed-positions needs --race-type object_avoidance --placement fixed")
+    objects = args.objects if args.objects is not None else (len(positions) or RaceFormat.objects)
+    return RaceFormat(
+        race_type=args.race_type,
+        objects=objects if boxes else RaceFormat.objects,
+        placement=args.placement if boxes else RaceFormat.placement,
+        fixed_objects=positions,
+        bots=args.bots if bots else RaceFormat.bots,
+        bot_speed_m_s=args.bot_speed if bots else RaceFormat.bot_speed_m_s,
+        bot_lane_change=bool(args.bot_lane_change) if bots else False,
+        collision_penalty_s=args.collision_penalty,
+        seed=args.seed,
+    )
+
+
 def cmd_race(args) -> int:
+    try:
+        race_format = _race_format(args)
+    except FormatError as exc:
+        raise UsageError(str(exc)) from None
+    penalty = args.penalty
+    if penalty is None:  # the format's default: 5 s with boxes or bots, 3 s in a time trial
+        penalty = DEFAULT_RULES.off_track_penalty_s if args.race_type == "time_trial" else FORMAT_OFF_TRACK_PENALTY_S
     try:
         rules = RaceRules(
             laps=args.laps,
             timing_method=args.timing,
-            off_track_penalty_s=args.penalty,
+            off_track_penalty_s=penalty,
             time_cap_s=args.time_cap,
             allowed_sensors=tuple(args.sensors.split(",")) if args.sensors else DEFAULT_RULES.allowed_sensors,
             off_track_limit=args.off_track_limit,
@@ -104,8 +140,8 @@ def cmd_race(args) -> int:
                   file=sys.stderr, flush=True)
 
     try:
-        result = run_time_trial(policy, track, rules, on_progress=on_progress)
-    except RaceSetupError as exc:
+        result = run_time_trial(policy, track, rules, on_progress=on_progress, race_format=race_format)
+    except (RaceSetupError, FormatError) as exc:
         raise UsageError(str(exc)) from None
     if args.replay:
         try:
@@ -116,6 +152,12 @@ def cmd_race(args) -> int:
         print(json.dumps(result.to_dict()))
         return 0
     print(f"Track        {track.name} ({track.length_m:.2f} m{', reversed' if track.is_reversed else ''})")
+    if race_format.race_type != "time_trial":
+        what = (f"{race_format.objects} boxes, {race_format.placement} placement" if race_format.has_boxes else
+                f"{race_format.bots} bots at {race_format.bot_speed_m_s:g} m/s"
+                f"{', changing lanes' if race_format.bot_lane_change else ''}")
+        print(f"Format       {race_format.race_type} ({what}, seed {race_format.seed}, "
+              f"collision penalty {race_format.collision_penalty_s:g} s)")
     print(f"Model        {Path(args.model).name} (sha256 {result.model_sha256[:12]})")
     if result.status == "finished":
         print(f"Status       FINISHED  {format_race_time(result.official_time_s)} ({rules.timing_method})")
@@ -125,11 +167,13 @@ def cmd_race(args) -> int:
         print(f"Status       DNF {why}: {result.laps_completed} laps + {result.progress:.1%}")
     else:
         print(f"Status       FAILED: {result.error}")
+        _print_failure(result.failure)
     for k, t in enumerate(result.lap_times_s, 1):
         print(f"Lap {k:<8} {format_race_time(t)}")
     print(f"Total time   {format_race_time(result.total_time_s)}  best lap {format_race_time(result.best_lap_s)}"
           f"  average {format_race_time(result.avg_lap_s)}")
-    print(f"Off track    {result.off_track_count}  wrong way {result.wrong_way_count}"
+    collisions = f"  collisions {result.collision_count}" if race_format.race_type != "time_trial" else ""
+    print(f"Off track    {result.off_track_count}  wrong way {result.wrong_way_count}{collisions}"
           f"  penalties {result.penalty_s:.3f} s")
     print(f"Steps        {result.steps}  trajectory sha256 {result.trajectory_sha256}")
     print(f"Versions     simulator {result.simulator_version}, onnxruntime "
@@ -137,6 +181,17 @@ def cmd_race(args) -> int:
     if args.replay:
         print(f"Replay       {args.replay}")
     return 0
+
+
+def _print_failure(failure: dict | None) -> None:
+    """Where and when the run failed, and what usually causes that kind of failure."""
+    if not failure:
+        return
+    print(f"Failed at    step {failure['step']}, clock {format_race_time(failure['clock_s'])}, "
+          f"lap {failure['lap']} at {failure['progress']:.1%}, "
+          f"x {failure['x_m']:.2f} m y {failure['y_m']:.2f} m, {failure['speed_m_s']:.2f} m/s")
+    for n, cause in enumerate(failure_kind(failure.get("kind")).causes):
+        print(f"{'Usually' if n == 0 else '':<12} - {cause}")
 
 
 def cmd_check(args) -> int:
@@ -317,8 +372,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"laps to finish (default {DEFAULT_RULES.laps})")
     r.add_argument("--timing", default=DEFAULT_RULES.timing_method, choices=TIMING_METHODS,
                    help=f"timing method (default {DEFAULT_RULES.timing_method})")
-    r.add_argument("--penalty", type=float, default=DEFAULT_RULES.off_track_penalty_s,
-                   help=f"off-track penalty in seconds (default {DEFAULT_RULES.off_track_penalty_s:g})")
+    r.add_argument("--penalty", type=float, default=None,
+                   help=f"off-track penalty in seconds (default {DEFAULT_RULES.off_track_penalty_s:g}; "
+                        f"{FORMAT_OFF_TRACK_PENALTY_S:g} with boxes or bots)")
     r.add_argument("--time-cap", type=float, default=DEFAULT_RULES.time_cap_s,
                    help=f"time cap in seconds (default {DEFAULT_RULES.time_cap_s:g})")
     r.add_argument("--sensors", help="comma-separated sensors the race allows (default: all)")
@@ -326,6 +382,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="resets (off track or wrong way) allowed: one more ends the run as DNF "
                         f"(default {DEFAULT_RULES.off_track_limit}: no limit)")
     r.add_argument("--reverse", action="store_true", help=REVERSE_HELP)
+    fmt = r.add_argument_group("race formats", "boxes to avoid or bot cars to pass (docs/competitors.md)")
+    fmt.add_argument("--race-type", default="time_trial", choices=RACE_TYPES, help="the race format (default time_trial)")
+    fmt.add_argument("--objects", type=int, default=None, metavar="N",
+                     help=f"object_avoidance: boxes on the track (default {RaceFormat.objects}, "
+                          "or as many as --fixed-positions)")
+    fmt.add_argument("--placement", default=RaceFormat.placement, choices=PLACEMENTS,
+                     help="object_avoidance: boxes placed from the seed, or where --fixed-positions says")
+    fmt.add_argument("--fixed-positions", metavar="LANE:PCT,...",
+                     help="object_avoidance, fixed placement: each box's lane (inside or outside) and "
+                          "place in %% of the lap, e.g. inside:20,outside:45")
+    fmt.add_argument("--bots", type=int, default=RaceFormat.bots, metavar="N",
+                     help=f"head_to_bot: bot cars (default {RaceFormat.bots})")
+    fmt.add_argument("--bot-speed", type=float, default=RaceFormat.bot_speed_m_s, metavar="M/S",
+                     help=f"head_to_bot: the bots' speed (default {RaceFormat.bot_speed_m_s:g})")
+    fmt.add_argument("--bot-lane-change", action="store_true", help="head_to_bot: bots change lanes at seeded times")
+    fmt.add_argument("--collision-penalty", type=float, default=RaceFormat.collision_penalty_s, metavar="S",
+                     help=f"seconds added per collision (default {RaceFormat.collision_penalty_s:g})")
+    fmt.add_argument("--seed", type=int, default=RaceFormat.seed,
+                     help=f"the seed of placements and lane changes (default {RaceFormat.seed})")
     r.add_argument("--json", action="store_true", help="print one JSON object with the result")
     r.add_argument("--replay", metavar="OUT", help="write the replay (trajectory and events) as JSON")
     r.add_argument("--progress", action="store_true", help="JSON progress lines on stderr, one per lap")

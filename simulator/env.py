@@ -14,7 +14,13 @@
   DNF) and is truncated at the time cap (DNF).
 - Rewards come from a DeepRacer `reward_function(params)` if one is given; otherwise the
   reward is the progress made this step, in metres along the centre line, and a step that
-  ends in a reset scores minus the off-track penalty in seconds.
+  ends in a reset scores minus the off-track penalty in seconds (minus the collision
+  penalty for a collision).
+- Object avoidance and head-to-bot: `race_format={"race_type": "object_avoidance",
+  "objects": 6, "seed": 7}` (the fields of `simulator.formats.RaceFormat`). The params
+  carry DeepRacer's object keys (`objects_location`, ..., `closest_objects`, `is_crashed`)
+  in every format, from `reset()` on; `reset(options={"race_seed": n})` races one episode
+  with another seed (new placements and lane changes: variety for training).
 """
 
 from __future__ import annotations
@@ -30,10 +36,11 @@ from PIL import ImageDraw
 from . import layout as L
 from .actions import ActionMap
 from .catalog import list_tracks, load_track
+from .formats import FORMAT_OFF_TRACK_PENALTY_S, TIME_TRIAL, RaceFormat
 from .metadata import DEFAULT_CONTINUOUS_SPACE, ModelMetadata, parse_metadata
 from .params import RaceRules, SimParams
 from .race import TimeTrial, check_sensors_allowed
-from .render import CAR, MapProjection, draw_car, render_map
+from .render import BOT, BOX, CAR, MapProjection, draw_car, draw_obstacle, render_map
 from .rewards import (
     RewardFunction,
     call_reward_function,
@@ -86,17 +93,29 @@ def _load_metadata(metadata: Any) -> ModelMetadata:
     return parse_metadata(path.read_bytes())
 
 
-def _load_rules(rules: Any) -> RaceRules:
+def _load_rules(rules: Any, race_format: RaceFormat = TIME_TRIAL) -> RaceRules:
+    # Object avoidance and head-to-bot default to their own off-track penalty.
+    defaults = {} if race_format.race_type == "time_trial" else {"off_track_penalty_s": FORMAT_OFF_TRACK_PENALTY_S}
     if rules is None:
-        return RaceRules()
+        return RaceRules(**defaults)
     if isinstance(rules, RaceRules):
         return rules
     if isinstance(rules, dict):
-        rules = dict(rules)
+        rules = {**defaults, **rules}
         if "allowed_sensors" in rules:
             rules["allowed_sensors"] = tuple(rules["allowed_sensors"])
         return RaceRules(**rules)
     raise TypeError("rules must be a simulator.params.RaceRules or a dict of its fields")
+
+
+def _load_format(race_format: Any) -> RaceFormat:
+    if race_format is None:
+        return TIME_TRIAL
+    if isinstance(race_format, RaceFormat):
+        return race_format
+    if isinstance(race_format, dict):
+        return RaceFormat.from_dict(race_format)
+    raise TypeError("race_format must be a simulator.formats.RaceFormat or a dict of its fields")
 
 
 class TimeTrialEnv(gym.Env):
@@ -111,6 +130,8 @@ class TimeTrialEnv(gym.Env):
         reward_function: a DeepRacer `reward_function(params)`, or a path to a `.py` file
             defining one.
         rules: `RaceRules` (or a dict of its fields): laps, penalty, time cap...
+        race_format: `simulator.formats.RaceFormat` (or a dict of its fields): the time
+            trial by default; object avoidance or head-to-bot with their settings and seed.
         random_start: start each episode at a random point of the centre line drawn from
             the `reset(seed=...)` generator (off by default, as in the official trial).
         camera_layout / camera_dtype: how your camera model declares its input:
@@ -132,13 +153,15 @@ class TimeTrialEnv(gym.Env):
         camera_dtype: str = "float32",
         render_mode: str | None = None,
         reverse: bool = False,
+        race_format: RaceFormat | dict | None = None,
     ):
         super().__init__()
         self.track = track if isinstance(track, Track) else load_track(track or default_track())
         if reverse:
             self.track = self.track.reversed()
         self.model_metadata = _load_metadata(metadata)
-        self.rules = _load_rules(rules)
+        self.race_format = _load_format(race_format)
+        self.rules = _load_rules(rules, self.race_format)
         self.params = params or SimParams()
         if isinstance(reward_function, (str, Path)):
             reward_function = load_reward_function(reward_function)
@@ -241,16 +264,40 @@ class TimeTrialEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         options = options or {}
-        if "start_s_m" in options:
-            start = float(options["start_s_m"])
-        elif self.random_start:
-            start = float(self.np_random.uniform(0.0, self.track.length_m))
-        else:
-            start = 0.0
-        self.trial = TimeTrial(self.track, self.rules, self.params, self._buffers, start_s_m=start)
+        race_format = self.race_format
+        if options.get("race_seed") is not None:
+            race_format = RaceFormat.from_dict({**race_format.to_dict(), "seed": options["race_seed"]})
+        for _ in range(100):  # a random start clear of the obstacles (almost always the first)
+            if "start_s_m" in options:
+                start = float(options["start_s_m"])
+            elif self.random_start:
+                start = float(self.np_random.uniform(0.0, self.track.length_m))
+            else:
+                start = 0.0
+            self.trial = TimeTrial(self.track, self.rules, self.params, self._buffers, start_s_m=start,
+                                   race_format=race_format)
+            obstacles = self.trial.obstacles
+            if not self.random_start or "start_s_m" in options or obstacles is None or not obstacles.touches(self.trial.car):
+                break
         self._steps = 0
         self.trial.observe()
-        return self._observation(), self._info(None, None)
+        car, proj = self.trial.car, self.trial.proj
+        params = self._params(car, proj, progress_pct=100.0 * self.trial.lap_progress(), steering_deg=0.0,
+                              speed_m_s=0.0, off_track=False)
+        return self._observation(), self._info(None, params)
+
+    def _params(self, car, proj, **kwargs):
+        trial = self.trial
+        obstacles = trial.obstacles
+        return deepracer_params(
+            self.track, car, proj,
+            steps=self._steps,
+            half_extent_m=footprint_half_extent_m(self.params.car, proj.track_heading_rad - car.heading_rad),
+            waypoints=self._waypoints,
+            crashed=trial.crashed,
+            objects=obstacles.objects_params(proj.s_m) if obstacles is not None else None,
+            **kwargs,
+        )
 
     def step(self, action):
         trial = self.trial
@@ -259,9 +306,10 @@ class TimeTrialEnv(gym.Env):
         steer, speed, index = self._decode(action)
         step = trial.step(steer, speed, index)
         self._steps += 1
-        reset = step.off_track or step.wrong_way
+        reset = step.off_track or step.wrong_way or trial.crashed
         if reset:
-            # The car has been put back; the params describe where it was before that.
+            # The car has been put back; the params describe where it was before that
+            # (where it touched, after a collision).
             row = trial.rows[-1]
             car = trial.car._replace(
                 x_m=row[L.TRAJ_X_M], y_m=row[L.TRAJ_Y_M], heading_rad=row[L.TRAJ_HEADING_RAD],
@@ -271,18 +319,12 @@ class TimeTrialEnv(gym.Env):
         else:
             car, proj = trial.car, trial.proj
         progress_pct = 100.0 if step.lap_completed else 100.0 * trial.lap_progress()
-        params = deepracer_params(
-            self.track, car, proj,
-            steps=self._steps,
-            progress_pct=progress_pct,
-            steering_deg=steer,
-            speed_m_s=speed,
-            off_track=step.off_track,
-            half_extent_m=footprint_half_extent_m(self.params.car, proj.track_heading_rad - car.heading_rad),
-            waypoints=self._waypoints,
-        )
+        params = self._params(car, proj, progress_pct=progress_pct, steering_deg=steer, speed_m_s=speed,
+                              off_track=step.off_track)
         if self.reward_function is not None:
             reward = call_reward_function(self.reward_function, params, self._steps)
+        elif trial.crashed:
+            reward = -float(self.race_format.collision_penalty_s)
         elif reset:
             reward = -float(self.rules.off_track_penalty_s)
         else:
@@ -303,7 +345,9 @@ class TimeTrialEnv(gym.Env):
             "distance_m": trial.distance_m,
             "off_track_count": trial.off_track_count,
             "wrong_way_count": trial.wrong_way_count,
+            "collision_count": trial.collision_count,
             "start_s_m": trial.start_s_m,
+            "params": params,
         }
         if step is not None:
             info.update(
@@ -311,7 +355,7 @@ class TimeTrialEnv(gym.Env):
                 lap_completed=step.lap_completed,
                 off_track=step.off_track,
                 wrong_way=step.wrong_way,
-                params=params,
+                crashed=trial.crashed,
             )
         if trial.done:
             info["result"] = trial.result().to_dict()
@@ -324,8 +368,13 @@ class TimeTrialEnv(gym.Env):
             self._map = render_map(self.track, size_px=640)
             self._map_proj = MapProjection(self.track, self._map.width, self._map.height)
         img = self._map.copy()
+        draw = ImageDraw.Draw(img)
+        obstacles = self.trial.obstacles
+        if obstacles is not None:
+            for k, rect in enumerate(obstacles.rects):
+                draw_obstacle(draw, self._map_proj, rect, BOX if k < len(obstacles.boxes) else BOT)
         car = self.trial.car
-        draw_car(ImageDraw.Draw(img), self._map_proj, car.x_m, car.y_m, car.heading_rad, CAR)
+        draw_car(draw, self._map_proj, car.x_m, car.y_m, car.heading_rad, CAR)
         return np.asarray(img, dtype=np.uint8)
 
     def close(self):

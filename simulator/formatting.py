@@ -33,10 +33,10 @@ def format_race_time(seconds: float | None) -> str:
 
 
 def format_gap(seconds: float | None) -> str:
-    """A gap to the leader: "+0.518", "+1:02.000"; the leader (0) and None -> "—"."""
-    if seconds is None or seconds == 0:
-        return NO_TIME
-    return "+" + format_race_time(seconds)
+    """A gap to the leader: "+0.518", "+1:02.000", a tie "+0.000"; no gap (the leader's
+    own row: None) -> "—"."""
+    time = format_race_time(seconds)
+    return NO_TIME if time == NO_TIME else "+" + time
 
 
 def format_size(n_bytes: int) -> str:

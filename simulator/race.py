@@ -1,4 +1,6 @@
-"""The official time trial: laps, penalties, resets, the time cap and the result."""
+"""The official time trial: laps, penalties, resets, the time cap and the result; and the
+same race with boxes or bot cars on the track (object avoidance, head-to-bot: the
+obstacles are `formats.Obstacles`, their collisions' penalty and reset are here)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,9 @@ import numpy as np
 from . import SIMULATOR_VERSION
 from . import layout as L
 from .camera import CameraSensor, StereoCameraSensor
+from .failures import kind_of_message
+from .formats import TIME_TRIAL, ObstacleLidar, Obstacles, RaceFormat
+from .formats.camera import ObstacleCamera, drawing_obstacles
 from .params import RaceRules, SimParams
 from .policy import Policy, PolicyFailure
 from .sensors import LidarSensor, StateSensor
@@ -65,10 +70,26 @@ class RaceResult:
     track_reversed: bool = False
     trajectory: np.ndarray = field(default_factory=lambda: np.zeros((0, L.TRAJ_SIZE)), repr=False)
     events: list[dict] = field(default_factory=list, repr=False)
+    # Where and when a failed run failed (TimeTrial.fail); None unless the status is failed.
+    failure: dict | None = None
+    # The race format (formats.RACE_TYPES), its seed, and the car's collisions with boxes
+    # or bots (each also in penalty_s).
+    race_type: str = "time_trial"
+    seed: int = 0
+    collision_count: int = 0
+    # The race's boxes and bots; None in time trials. See `obstacles_dict`.
+    world: Obstacles | None = field(default=None, repr=False, compare=False)
+
+    def obstacles_dict(self) -> dict | None:
+        """The boxes and each bot's path for the replay (formats.Obstacles.replay_dict),
+        worked out when a replay is written, not in the race; None in time trials."""
+        return self.world.replay_dict(self.steps) if self.world is not None else None
 
     def to_dict(self) -> dict:
-        d = {k: v for k, v in self.__dict__.items() if k not in ("trajectory", "events")}
+        d = {k: v for k, v in self.__dict__.items() if k not in ("trajectory", "events", "world")}
         d["lap_times_s"] = list(self.lap_times_s)
+        if d["failure"] is None:  # results that did not fail read as they always did
+            del d["failure"]
         return d
 
 
@@ -100,19 +121,36 @@ def build_sensors(track: Track, params: SimParams, sensors: tuple[str, ...]) -> 
     return out
 
 
+def _lidar_with_boxes(track: Track, params: SimParams, obstacles: Obstacles) -> LidarSensor:
+    """The lidar of an object-avoidance race: the boxes' sides are walls like the track's
+    edges. Kept per placement, the last few only (a training run may place boxes anew
+    every episode)."""
+    walls = obstacles.box_walls()
+    key = ("LIDAR", params.lidar, walls[0].tobytes(), walls[1].tobytes())
+    cache = track.__dict__.setdefault("_box_lidars", {})
+    if key not in cache:
+        while len(cache) >= 4:
+            del cache[next(iter(cache))]
+        cache[key] = LidarSensor(track, params.lidar, walls)
+    return cache[key]
+
+
 def start_state(track: Track, s_m: float = 0.0) -> CarState:
     x, y, _ = track.point_at(s_m)
     proj = track.project(x, y, hint=track.waypoint_index_at(s_m))
     return CarState(x, y, proj.track_heading_rad, 0.0, 0.0)
 
 
-def make_observer(buffers: dict[str, np.ndarray], track: Track, params: SimParams) -> Callable:
+def make_observer(buffers: dict[str, np.ndarray], track: Track, params: SimParams,
+                  obstacles: Obstacles | None = None) -> Callable:
     """A function (car, projection) that fills the observation buffers of these sensors.
 
     `buffers` maps sensor name to the array the model reads (its declared shape and
     dtype); a camera buffer of uint8 gets 0..255, a float one 0..1 (the uint8 value / 255).
     A stereo buffer holds the left frame in channel L.STEREO_LEFT, the right one in
     L.STEREO_RIGHT, channels last (NHWC, [1, h, w, 2]) or first (NCHW, [1, 2, h, w]).
+    With `obstacles` (a race with boxes or bots) the lidar and the cameras see them too;
+    STATE stays the track's alone.
     """
     sensors = build_sensors(track, params, tuple(buffers))
     h, w = params.camera.height_px, params.camera.width_px
@@ -123,13 +161,32 @@ def make_observer(buffers: dict[str, np.ndarray], track: Track, params: SimParam
             fills.append(sens.writer(buf.reshape(-1)))
         elif sensor == "LIDAR":
             view = buf.reshape(-1)
-            fills.append(lambda car, proj, s=sens, v=view: s.fill(v, car))
+            if obstacles is not None and obstacles.boxes:
+                sens = _lidar_with_boxes(track, params, obstacles)
+            if obstacles is None or not obstacles.bots:
+                fills.append(lambda car, proj, s=sens, v=view: s.fill(v, car))
+            else:
+                seen = ObstacleLidar(params.lidar)
+
+                def fill_lidar(car, proj, s=sens, v=view, seen=seen):
+                    s.fill(v, car)
+                    seen.fill(v, obstacles, car)
+
+                fills.append(fill_lidar)
         elif sensor == "STEREO_CAMERAS":
             nhwc = buf.shape[-1] == 2
             left, right = ((buf[0, :, :, c] if nhwc else buf[0, c]) for c in (L.STEREO_LEFT, L.STEREO_RIGHT))
-            fills.append(lambda car, proj, write=sens.writer(left, right): write(car))
+            write = sens.writer(left, right)
+            if obstacles is not None:
+                write = drawing_obstacles(write, obstacles, [(ObstacleCamera(params.camera, sens.left.lateral_m), left),
+                                                             (ObstacleCamera(params.camera, sens.right.lateral_m), right)])
+            fills.append(lambda car, proj, write=write: write(car))
         else:
-            fills.append(lambda car, proj, write=sens.writer(buf.reshape(h, w)): write(car))
+            view = buf.reshape(h, w)
+            write = sens.writer(view)
+            if obstacles is not None:
+                write = drawing_obstacles(write, obstacles, [(ObstacleCamera(params.camera), view)])
+            fills.append(lambda car, proj, write=write: write(car))
     if len(fills) == 1:
         return fills[0]
 
@@ -153,7 +210,8 @@ class TimeTrial:
     """One official time trial, advanced one control step at a time.
 
     The only definition of the race rules: `run_time_trial` drives it with an ONNX
-    policy, the Gymnasium environment with whatever the learner chooses.
+    policy, the Gymnasium environment with whatever the learner chooses. `race_format`
+    puts boxes or bots on the track (`formats.RaceFormat`; a time trial by default).
     """
 
     def __init__(
@@ -164,14 +222,19 @@ class TimeTrial:
         buffers: dict[str, np.ndarray] | None = None,
         start_s_m: float = 0.0,
         on_progress: ProgressCallback | None = None,
+        race_format: RaceFormat = TIME_TRIAL,
     ):
         self.track = track
         self.rules = rules
         self.params = params
         self.buffers = buffers or {}
         self.on_progress = on_progress
+        self.race_format = race_format
         check_sensors_allowed(tuple(self.buffers), rules)
-        self._observe = make_observer(self.buffers, track, params) if self.buffers else None
+        # The boxes or bots of the other formats (a FormatError names what does not fit
+        # this track); None in a time trial, whose step never looks for them.
+        self.obstacles = None if race_format.race_type == "time_trial" else Obstacles(track, race_format, params.car)
+        self._observe = make_observer(self.buffers, track, params, self.obstacles) if self.buffers else None
         self._step_car = make_stepper(params.car)
         self._project = track._project
         self._length = track.length_m
@@ -196,10 +259,14 @@ class TimeTrial:
         self._next_lap_m = track.length_m  # (laps + 1) * length, the distance of the next lap
         self.off_track_count = 0
         self.wrong_way_count = 0
+        self.collision_count = 0
+        self._collision_penalties_s = 0.0  # collision_count * the collision penalty
+        self.crashed = False  # the last step ended in a collision
         self.rows: list[tuple] = []
         self.events: list[dict] = []
         self.status = "running"
         self.error: str | None = None
+        self.failure: dict | None = None
         self.dnf_reason: str | None = None
 
     @property
@@ -232,16 +299,32 @@ class TimeTrial:
                           on_track))
 
     def fail(self, message: str) -> None:
-        """The policy misbehaved: the trial ends as failed."""
+        """The policy misbehaved: the trial ends as failed, remembering where and when (the
+        step that failed is the next one; the rows so far are the partial trajectory)."""
         self.status = "failed"
         self.error = message
+        car = self.car
+        self.failure = {
+            "kind": kind_of_message(message),
+            "message": message,
+            "step": self._n_steps,
+            "clock_s": round(self.clock_s, 3),
+            "lap": self.laps + 1,
+            "laps_completed": self.laps,
+            "progress": round(self.lap_progress(), 6),
+            "x_m": round(car.x_m, 4),
+            "y_m": round(car.y_m, 4),
+            "heading_rad": round(wrap_angle(car.heading_rad), 4),
+            "speed_m_s": round(car.speed_m_s, 4),
+        }
 
     def step(self, steering_deg: float, speed_m_s: float, action: int = -1) -> StepInfo:
         """Advance one control period under the official rules."""
         # This runs every step of every race: values are read into locals once.
         rules = self.rules
         length = self._length
-        self.car = car = self._step_car(self.car, steering_deg, speed_m_s)
+        before_car = self.car
+        self.car = car = self._step_car(before_car, steering_deg, speed_m_s)
         x, y, heading, speed, steering = car
         t_prev = self.clock_s
         self._n_steps = n_steps = self._n_steps + 1
@@ -276,6 +359,17 @@ class TimeTrial:
                     self._record(action, 1.0)
                     self.status = "finished"
                     return _new_tuple(StepInfo, (ds, True, False, False))
+        obstacles = self.obstacles
+        if obstacles is not None:
+            obstacles.advance(n_steps)
+            hit = obstacles.contact(before_car, car)
+            self.crashed = hit is not None
+            if hit is not None:
+                self._collide(*hit, before_car, action, s_m)
+                if self.clock_s >= rules.time_cap_s:
+                    self.status = "dnf"
+                    self.dnf_reason = "time_cap"
+                return _new_tuple(StepInfo, (ds, lap_done, False, False))
         # Off track: the whole car beyond an edge. The car's half extent across the track
         # is never negative, so a centre within both edges is on track without it.
         if offset <= left_half_width and -offset <= right_half_width:
@@ -297,7 +391,7 @@ class TimeTrial:
                 resume = (self.start_s_m + self.best_distance_m) % length
                 self.distance_m = self.best_distance_m
             self._n_penalties += 1
-            self._penalties_s = self._n_penalties * rules.off_track_penalty_s
+            self._penalties_s = self._n_penalties * rules.off_track_penalty_s + self._collision_penalties_s
             self.clock_s = n_steps * self._dt + self._penalties_s
             self.car, self.proj = self._placed_at(resume)
             self._event("reset", penalty_s=rules.off_track_penalty_s)
@@ -323,6 +417,32 @@ class TimeTrial:
             self.status = "dnf"
             self.dnf_reason = "time_cap"
         return _new_tuple(StepInfo, (ds, lap_done, off, wrong))
+
+    def _collide(self, index: int, fraction: float, before: CarState, action: int, s_m: float) -> None:
+        """The car touched obstacle `index` `fraction` of the way through this step: the row
+        and the `collision` event show it where it touched; the penalty goes on the clock
+        and the car is put back on the centre line behind the obstacle, stopped."""
+        car = self.car
+        self.car = CarState(before[0] + fraction * (car[0] - before[0]), before[1] + fraction * (car[1] - before[1]),
+                            before[2] + fraction * (car[2] - before[2]), car[3], car[4])
+        self._record(action, 1.0)
+        obstacles = self.obstacles
+        penalty = self.race_format.collision_penalty_s
+        self._event("collision", obstacle=index, obstacle_kind="box" if index < len(obstacles.boxes) else "bot",
+                    penalty_s=penalty)
+        self.collision_count += 1
+        self._collision_penalties_s = self.collision_count * penalty
+        self._penalties_s = self._n_penalties * self.rules.off_track_penalty_s + self._collision_penalties_s
+        self.clock_s = self._n_steps * self._dt + self._penalties_s
+        resume = obstacles.resume_s(index)
+        # The distance covered goes back with the car; so does the furthest point reached,
+        # or putting the car back would count as driving the wrong way.
+        back = (s_m - resume) % self._length
+        if back > self._half_length:
+            back -= self._length
+        self.distance_m -= back
+        self.best_distance_m = min(self.best_distance_m, self.distance_m)
+        self.car, self.proj = self._placed_at(resume)
 
     def result(self, model_sha256: str = "") -> RaceResult:
         # Only a result needs onnxruntime (its version): the league's web process imports
@@ -360,7 +480,8 @@ class TimeTrial:
             progress=round(progress, 6),
             off_track_count=self.off_track_count,
             wrong_way_count=self.wrong_way_count,
-            penalty_s=round((self.off_track_count + self.wrong_way_count) * rules.off_track_penalty_s, 3),
+            penalty_s=round((self.off_track_count + self.wrong_way_count) * rules.off_track_penalty_s
+                            + self._collision_penalties_s, 3),
             steps=len(self.rows),
             timing_method=rules.timing_method,
             official_time_s=official,
@@ -377,6 +498,11 @@ class TimeTrial:
             track_reversed=self.track.is_reversed,
             trajectory=traj,
             events=self.events,
+            failure=self.failure,
+            race_type=self.race_format.race_type,
+            seed=self.race_format.seed,
+            collision_count=self.collision_count,
+            world=self.obstacles,
         )
 
 
@@ -386,9 +512,10 @@ def run_time_trial(
     rules: RaceRules = RaceRules(),
     params: SimParams = SimParams(),
     on_progress: ProgressCallback | None = None,
+    race_format: RaceFormat = TIME_TRIAL,
 ) -> RaceResult:
-    """The official time trial of `policy` on `track`."""
-    trial = TimeTrial(track, rules, params, policy.buffers, on_progress=on_progress)
+    """The official race of `policy` on `track`: a time trial, or with boxes or bots."""
+    trial = TimeTrial(track, rules, params, policy.buffers, on_progress=on_progress, race_format=race_format)
     policy.reset_clock()
     observe = trial._observe
     act = policy.act

@@ -12,6 +12,7 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
+from .formats.params import BOT_RGB, BOX_RGB
 from .track import Track
 from .vehicle import CarState
 
@@ -22,6 +23,8 @@ EDGE = (245, 245, 245)
 CENTRE = (242, 196, 48)
 CAR = (230, 57, 70)
 OFF_TRACK = (255, 59, 48)
+BOX = BOX_RGB
+BOT = BOT_RGB
 
 # Racing lines and speed bars are coloured by speed, slow blue -> green -> yellow -> fast
 # red: (fraction of top speed, (r, g, b)) stops, interpolated linearly between them. Plain
@@ -155,6 +158,17 @@ def draw_car(draw: ImageDraw.ImageDraw, proj: MapProjection, x: float, y: float,
     pts = np.array([[x + c * r, y + s * r],
                     [x - c * r * 0.6 - s * r * 0.5, y - s * r * 0.6 + c * r * 0.5],
                     [x - c * r * 0.6 + s * r * 0.5, y - s * r * 0.6 - c * r * 0.5]])
+    draw.polygon(proj(pts), fill=colour, outline=(0, 0, 0))
+
+
+def draw_obstacle(draw: ImageDraw.ImageDraw, proj: MapProjection, rect, colour) -> None:
+    """A box or a bot car: its footprint (x_m, y_m, heading_rad, half length, half width),
+    at least a few pixels across, outlined in black."""
+    x, y, h, hl, hw = rect
+    grow = max(1.0, 3.0 / max(min(hl, hw) * proj.scale, 1e-9))
+    hl, hw = hl * grow, hw * grow
+    c, s = math.cos(h), math.sin(h)
+    pts = np.array([[x + c * lx - s * ly, y + s * lx + c * ly] for lx, ly in ((hl, hw), (-hl, hw), (-hl, -hw), (hl, -hw))])
     draw.polygon(proj(pts), fill=colour, outline=(0, 0, 0))
 
 

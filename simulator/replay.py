@@ -15,10 +15,15 @@ REPLAY_FORMAT = "vrl-replay/1"
 def replay_dict(result: RaceResult, track: Track, track_ref: str = "") -> dict:
     """Columns are listed once; each trajectory row follows `layout.TRAJ_COLUMNS`.
 
+    Object avoidance and head-to-bot replays add `obstacles`: the race format, the boxes
+    and each bot's pose at every trajectory row (`formats.Obstacles.replay_dict`); each
+    collision is a `collision` event.
+
     `track_ref` names the track as it was given: a shipped track's slug or a file, of
     which only the name is kept. Replays are published, and the folder of the file can
     be a server's temporary one.
     """
+    obstacles = result.obstacles_dict()
     return {
         "format": REPLAY_FORMAT,
         "track": {
@@ -33,6 +38,7 @@ def replay_dict(result: RaceResult, track: Track, track_ref: str = "") -> dict:
         "columns": list(L.TRAJ_COLUMNS),
         "trajectory": [[round(v, 6) for v in row] for row in result.trajectory.tolist()],
         "events": result.events,
+        **({"obstacles": obstacles} if obstacles is not None else {}),
     }
 
 

@@ -35,10 +35,22 @@ PARAM_DOCS: dict[str, tuple[type, str]] = {
     "waypoints": (list, "centre-line points [(x, y), ...] in driving order, the loop not closed by a repeated point"),
     "closest_waypoints": (list, "[previous, next]: indices of the waypoints behind and ahead of the car"),
     "is_offtrack": (bool, "the car left the track this step (the whole car outside the borders); the race puts it back"),
-    "is_crashed": (bool, "always False: time trials have no objects to crash into"),
+    "is_crashed": (bool, "the car touched a box or a bot car this step (the race puts it back behind it); "
+                         "always False in time trials"),
     "is_reversed": (bool, "the car points against the track's driving direction (more than 90 deg off)"),
     "projection_distance": (float, "arc length from waypoint 0 to the car's projection on the centre line, m"),
+    # The objects: boxes (object avoidance) or bot cars (head-to-bot), in the same order in
+    # every list; empty in time trials.
+    "objects_location": (list, "each object's centre [(x, y), ...], m"),
+    "objects_left_of_center": (list, "for each object, whether it is left of the centre line"),
+    "objects_speed": (list, "each object's speed, m/s (0 for boxes)"),
+    "objects_heading": (list, "each object's heading, degrees in (-180, 180], 0 = +x"),
+    "objects_distance": (list, "each object's arc length from the start line along the centre line, m, 0..track_length"),
+    "closest_objects": (list, "[behind, ahead]: indices of the objects nearest behind and ahead of the car "
+                              "along the track ([0, 0] without objects)"),
 }
+NO_OBJECTS = {"objects_location": [], "objects_left_of_center": [], "objects_speed": [], "objects_heading": [],
+              "objects_distance": [], "closest_objects": [0, 0]}
 PARAM_KEYS = tuple(PARAM_DOCS)
 
 
@@ -85,11 +97,14 @@ def deepracer_params(
     off_track: bool,
     half_extent_m: float,
     waypoints: list | None = None,
+    crashed: bool = False,
+    objects: dict | None = None,
 ) -> TrackedParams:
     """DeepRacer's params for the car state `car` (projected at `proj`) after a step.
 
     `half_extent_m` is half the car's footprint across the track (see
-    `vehicle.footprint_half_extent_m`); `off_track` is the race rules' verdict.
+    `vehicle.footprint_half_extent_m`); `off_track` and `crashed` are the race rules'
+    verdicts; `objects` the objects' keys (`formats.Obstacles.objects_params`), none by default.
     """
     offset = proj.offset_m
     heading = math.degrees(math.atan2(math.sin(car.heading_rad), math.cos(car.heading_rad)))
@@ -115,9 +130,10 @@ def deepracer_params(
         waypoints=list(waypoints if waypoints is not None else waypoint_list(track)),
         closest_waypoints=[i, i + 1 if i + 1 < track.n else 0],
         is_offtrack=bool(off_track),
-        is_crashed=False,
+        is_crashed=bool(crashed),
         is_reversed=reversed_,
         projection_distance=float(proj.s_m),
+        **(objects if objects is not None else {k: list(v) for k, v in NO_OBJECTS.items()}),
     )
 
 

@@ -24,6 +24,10 @@ How our replay maps onto it (DeepRacer logs an evaluation one lap per episode):
   `off_track` (`reversed` for driving the wrong way) and the penalty in
   `pause_duration`; the clock of the next row includes the penalty. The episode goes
   on, as in an evaluation with an off-track penalty.
+- Object avoidance and head-to-bot: the step that touched a box or a bot car has
+  `episode_status` `crashed` and the collision penalty in `pause_duration` (the car was
+  on the track: `all_wheels_on_track` stays True); the episode goes on from where the
+  car was put back.
 - The last row of an unfinished run is `done` with `time_up`; a run ended by the
   off-track limit ends on its last excursion, `done` with `off_track` (or `reversed`).
 - A race on a reversed track (the replay's `track.reversed`) is traced on the reversed
@@ -99,8 +103,16 @@ def off_track_rows(replay: dict, on_track: np.ndarray | None = None) -> dict[int
     if rows:
         result = replay.get("result") or {}
         resets = (result.get("off_track_count") or 0) + (result.get("wrong_way_count") or 0)
-        default_penalty = float(result.get("penalty_s") or 0.0) / resets if resets else 0.0
+        off_track_s = float(result.get("penalty_s") or 0.0) - sum(collision_rows(replay).values())
+        default_penalty = off_track_s / resets if resets else 0.0
     return {i: (kinds.get(i, "off_track"), penalties.get(i, default_penalty)) for i in rows}
+
+
+def collision_rows(replay: dict) -> dict[int, float]:
+    """Rows that touched a box or a bot car -> the collision penalty, s (from the replay's
+    `collision` events, which name their row in `step`)."""
+    return {int(e["step"]): float(e.get("penalty_s") or 0.0)
+            for e in replay.get("events") or [] if e.get("type") == "collision"}
 
 
 def simtrace_rows(replay: dict, track: Track) -> Iterator[list]:
@@ -113,6 +125,7 @@ def simtrace_rows(replay: dict, track: Track) -> Iterator[list]:
     lap_times = [float(v) for v in result.get("lap_times_s") or []]
     crossings = np.cumsum(lap_times).round(3).tolist()
     resets = off_track_rows(replay, traj[:, col.get("on_track", L.TRAJ_ON_TRACK)] if len(traj) else None)
+    crashes = collision_rows(replay)
     track_len = round(float((replay.get("track") or {}).get("length_m") or track.length_m), 2)
     status = str(result.get("status") or "")
 
@@ -152,6 +165,8 @@ def simtrace_rows(replay: dict, track: Track) -> Iterator[list]:
         action = int(r[iact]) if r[iact] >= 0 else -1
         kind, pause = resets.get(k, (None, 0.0))
         on_track = kind is None
+        if k in crashes:
+            kind, pause = "crashed", crashes[k]
         if lap > prev_lap:
             crossing = crossings[lap - 1] if lap - 1 < len(crossings) else float(r[it])
             yield row(episode, steps, x, y, float(r[ih]), float(r[isteer]), float(r[iv]), action, True, on_track,
@@ -170,6 +185,8 @@ def simtrace_rows(replay: dict, track: Track) -> Iterator[list]:
             episode_status = "off_track"
         elif kind == "wrong_way":
             episode_status = "reversed"
+        elif kind == "crashed":
+            episode_status = "crashed"
         elif last:
             episode_status = "time_up" if status in ("dnf", "") else "immobilized"
         else:

@@ -17,7 +17,7 @@ def test_race_time(seconds, text):
     assert format_race_time(seconds) == text
 
 
-@pytest.mark.parametrize("seconds, text", [(0.518, "+0.518"), (62.0, "+1:02.000"), (0, NO_TIME), (None, NO_TIME)])
+@pytest.mark.parametrize("seconds, text", [(0.518, "+0.518"), (62.0, "+1:02.000"), (0, "+0.000"), (None, NO_TIME), (float("nan"), NO_TIME)])
 def test_gap(seconds, text):
     assert format_gap(seconds) == text
 
