@@ -1,11 +1,37 @@
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 
-from . import access, community, services
+from simulator.params import SENSORS
+
+from . import access, aliases, community, services
 from .models import Race, RaceEntrant, Racer, Season
+
+
+class RaceAdminForm(forms.ModelForm):
+    """A race's allowed sensors as one checkbox per sensor the simulator knows, stored in
+    its order (the JSON list the model keeps)."""
+
+    allowed_sensors = forms.MultipleChoiceField(
+        choices=[(sensor, sensor) for sensor in SENSORS],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Tick at least one sensor: a race without one takes no model."},
+        help_text="What a model entered in this race may read.",
+    )
+
+    class Meta:
+        model = Race
+        fields = "__all__"
+
+    def clean_allowed_sensors(self) -> list[str]:
+        chosen = set(self.cleaned_data["allowed_sensors"])
+        return [sensor for sensor in SENSORS if sensor in chosen]
 
 
 class RaceInline(admin.TabularInline):
     model = Race
+    form = RaceAdminForm
     extra = 0
     fields = [
         "track", "order", "laps", "timing_method", "off_track_penalty_s", "time_cap_s",
@@ -28,12 +54,29 @@ class SeasonAdmin(admin.ModelAdmin):
             self.message_user(request, "Select exactly one season to open.", messages.ERROR)
             return
         season = queryset.get()
+        running = Season.objects.filter(status=Season.Status.OPEN).exclude(pk=season.pk).first()
+        if running is not None and season.status == Season.Status.DRAFT and request.POST.get("confirm") != "yes":
+            # Closing a season freezes its boards for good: say so, and ask first.
+            return TemplateResponse(
+                request,
+                "admin/league/season/open_confirm.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": f"Open {season.name} and close {running.name}?",
+                    "opts": self.model._meta,
+                    "season": season,
+                    "running": running,
+                    "running_races": running.races.count(),
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
         try:
             services.season_open(season)
         except services.SeasonClosed as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return
-        self.message_user(request, f"{season.name} is open; the previous season is closed.")
+        closed = f"; {running.name} is closed, its boards frozen" if running is not None else ""
+        self.message_user(request, f"{season.name} is open{closed}.")
 
     @admin.action(description="Close the selected seasons")
     def close_season(self, request, queryset):
@@ -44,14 +87,31 @@ class SeasonAdmin(admin.ModelAdmin):
 
 @admin.register(Race)
 class RaceAdmin(admin.ModelAdmin):
+    form = RaceAdminForm
     list_display = ["__str__", "season", "owner", "track", "visibility", "laps", "timing_method", "daily_quota", "total_quota"]
     list_filter = ["season", "visibility", "timing_method"]
     list_select_related = ["season", "track", "owner"]
     raw_id_fields = ["owner"]
 
 
+class RacerAdminForm(forms.ModelForm):
+    """The alias rule of the sign-up and the API (league.services.alias_errors), applied
+    when the alias (or the house mark) changes."""
+
+    def clean(self):
+        data = super().clean()
+        alias = data.get("alias")
+        if alias is not None and {"alias", "is_house"} & set(self.changed_data):
+            if problems := services.alias_errors(alias, racer=self.instance, house=data.get("is_house", False)):
+                self.add_error("alias", problems)
+            else:
+                data["alias"] = aliases.alias_clean(alias)
+        return data
+
+
 @admin.register(Racer)
 class RacerAdmin(admin.ModelAdmin):
+    form = RacerAdminForm
     list_display = ["alias", "user", "is_house", "facilitator", "created_at"]
     search_fields = ["alias", "user__username"]
     raw_id_fields = ["user"]

@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from simulator.params import SENSORS, TIMING_METHODS, RaceRules
 
+from .aliases import KEY_MAX_LENGTH, alias_key
+
 # The simulator's rules are the one definition of a race's defaults.
 RACE_DEFAULTS = RaceRules()
 
@@ -23,25 +25,43 @@ def default_allowed_sensors() -> list[str]:
 
 
 class Racer(models.Model):
-    """A user who races, known on every board by a unique public alias."""
+    """A user who races, known on every board by a unique public alias.
+
+    A deleted account leaves its racer behind without a user (`deleted_at` set, the
+    alias "Deleted racer <id>") when its results stay on the boards.
+    """
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="racer"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, related_name="racer", null=True, blank=True
     )
     alias = models.CharField(max_length=40, help_text="Public name shown on leaderboards.")
+    # The alias folded as league.aliases.alias_key folds it: two aliases that read the
+    # same have the same key, and the constraint below lets only one racer have it.
+    alias_key = models.CharField(max_length=KEY_MAX_LENGTH, null=True, blank=True, editable=False)
     is_house = models.BooleanField(
         default=False, help_text="A house driver shipped with the simulator."
     )
     created_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True, help_text="When the account was deleted.")
 
     class Meta:
         constraints = [
             models.UniqueConstraint(Lower("alias"), name="racer_alias_unique_ci"),
+            models.UniqueConstraint(fields=["alias_key"], name="racer_alias_key_unique"),
         ]
         ordering = ["alias"]
 
     def __str__(self) -> str:
         return self.alias
+
+    def save(self, *args, **kwargs):
+        # The key follows the alias on every save, whoever saves it (the services, the
+        # admin, the demo's get_or_create), so the unique constraint always sees it.
+        self.alias_key = alias_key(self.alias)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "alias" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "alias_key"}
+        super().save(*args, **kwargs)
 
 
 class Season(models.Model):

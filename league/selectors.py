@@ -32,7 +32,8 @@ def race_get(race_id: int) -> Race:
 
 
 def racer_get(alias: str) -> Racer:
-    return Racer.objects.select_related("user").get(alias__iexact=alias)
+    """A racer by alias (any case); a deleted account's racer is no one's to look up."""
+    return Racer.objects.select_related("user").get(alias__iexact=alias, deleted_at__isnull=True)
 
 
 def community_races_run_by(user) -> QuerySet[Race]:

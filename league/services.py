@@ -1,12 +1,12 @@
-"""The league's rules: signing up racers, creating, opening and closing seasons."""
+"""The league's rules: signing up racers (and the one alias rule), creating, opening and
+closing seasons."""
 
 from __future__ import annotations
-
-import re
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -20,9 +20,8 @@ from simulator.params import (
     TIMING_METHODS,
 )
 
+from . import aliases
 from .models import RACE_DEFAULTS, Race, Racer, Season
-
-ALIAS_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.:\-]{1,38}[A-Za-z0-9_.]$")
 
 
 def lock_rows(queryset) -> list:
@@ -34,25 +33,38 @@ def lock_rows(queryset) -> list:
 # --- Racers -------------------------------------------------------------------------------
 
 
-def alias_errors(alias: str) -> list[str]:
-    if not alias:
-        return ["Choose a racer alias: the public name shown on leaderboards."]
-    if not ALIAS_RE.match(alias):
-        return [
-            "An alias has 3 to 40 characters: letters, digits, spaces, '_', '.', ':' or '-', "
-            "starting with a letter or digit."
-        ]
-    if Racer.objects.filter(alias__iexact=alias).exists():
+def alias_errors(alias: str, *, racer: Racer | None = None, house: bool = False) -> list[str]:
+    """The one alias rule (sign-up, renaming, the API, the admin): league/aliases.py on the
+    alias itself, then nobody else's alias may read the same. `racer`: the racer being
+    renamed (their own alias is not in the way); `house`: a house driver."""
+    alias = aliases.alias_clean(alias)
+    if problems := aliases.alias_problems(alias, house=house):
+        return problems
+    others = Racer.objects.filter(Q(alias_key=aliases.alias_key(alias)) | Q(alias__iexact=alias))
+    if racer is not None and racer.pk is not None:
+        others = others.exclude(pk=racer.pk)
+    other = others.first()
+    if other is None:
+        return []
+    if other.alias.casefold() == alias.casefold():
         return [f"The alias {alias!r} is taken; choose another."]
+    return [f"The alias {alias!r} reads the same as {other.alias!r}, another racer's; choose another."]
+
+
+def email_errors(email: str) -> list[str]:
+    try:
+        validate_email(email)
+    except ValidationError:
+        return [f"{email!r} is not an email address; write it as name@example.org (or leave it empty)."]
     return []
 
 
-@transaction.atomic
-def racer_signup(*, username: str, password: str, alias: str, is_house: bool = False) -> Racer:
-    """Create a user and their racer. Raises ValidationError({field: [messages]})."""
+def signup_errors(
+    *, username: str, password: str, alias: str, email: str = "", house: bool = False
+) -> dict[str, list[str]]:
+    """Everything wrong with a sign-up at once, {field: [messages]}; empty when it is fine."""
     User = get_user_model()
     username = (username or "").strip()
-    alias = (alias or "").strip()
     errors: dict[str, list[str]] = {}
     if not username:
         errors["username"] = ["Choose a user name."]
@@ -65,19 +77,34 @@ def racer_signup(*, username: str, password: str, alias: str, is_house: bool = F
             errors["username"] = ["A user name has at most 150 characters."]
         elif User.objects.filter(username__iexact=username).exists():
             errors["username"] = [f"The user name {username!r} is taken; choose another."]
-    if problems := alias_errors(alias):
+    if problems := alias_errors(alias, house=house):
         errors["alias"] = problems
+    email = (email or "").strip()
+    if email and (problems := email_errors(email)):
+        errors["email"] = problems
     if not password:
         errors["password"] = ["Choose a password."]
     else:
         try:
-            validate_password(password, User(username=username))
+            validate_password(password, User(username=username, email=email))
         except ValidationError as exc:
             errors["password"] = list(exc.messages)
-    if errors:
+    return errors
+
+
+@transaction.atomic
+def racer_signup(
+    *, username: str, password: str, alias: str, email: str = "", is_house: bool = False
+) -> Racer:
+    """Create a user and their racer. `email` is optional (it is what lets them recover
+    the account). Raises ValidationError({field: [messages]}) with every problem at once."""
+    if errors := signup_errors(username=username, password=password, alias=alias, email=email, house=is_house):
         raise ValidationError(errors)
-    user = User.objects.create_user(username=username, password=password)
-    return Racer.objects.create(user=user, alias=alias, is_house=is_house)
+    User = get_user_model()
+    user = User.objects.create_user(
+        username=username.strip(), password=password, email=User.objects.normalize_email((email or "").strip())
+    )
+    return Racer.objects.create(user=user, alias=aliases.alias_clean(alias), is_house=is_house)
 
 
 def racer_for_user(user) -> Racer | None:
@@ -88,11 +115,11 @@ def racer_for_user(user) -> Racer | None:
         return user.racer
     except Racer.DoesNotExist:
         pass
-    alias = user.get_username()
-    suffix = 1
-    while Racer.objects.filter(alias__iexact=alias).exists():
+    base = aliases.alias_clean(user.get_username())[: aliases.MAX_LENGTH - 4]
+    alias, suffix = base, 1
+    while Racer.objects.filter(Q(alias_key=aliases.alias_key(alias)) | Q(alias__iexact=alias)).exists():
         suffix += 1
-        alias = f"{user.get_username()}-{suffix}"
+        alias = f"{base}-{suffix}"
     racer, _ = Racer.objects.get_or_create(user=user, defaults={"alias": alias})
     return racer
 

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from django.urls import NoReverseMatch, reverse
 
 from racing import selectors
+from racing.failures import failure_explained
 from racing.models import RaceStanding, Result, SeasonStanding, Submission
 from simulator.formatting import format_gap, format_race_time
 
@@ -82,7 +83,8 @@ def leaderboard_row(row: dict) -> dict:
             "points": row["points"],
             # As the pages print them, so that a live row looks like a rendered one.
             "time": format_race_time(row["time_s"]) if finished else "DNF",
-            "gap": format_gap(row["gap_s"]) if finished else "—",
+            # The leader's own row has no gap ("—"); a tie with the leader reads "+0.000".
+            "gap": format_gap(row["gap_s"] if row["rank"] != 1 else None) if finished else "—",
             "best_lap": format_race_time(row["best_lap_s"]),
             "replay_url": replay_url(row["result_id"]),
         }
@@ -194,6 +196,8 @@ def submission_status(submission) -> dict:
             "started_at": submission.started_at,
             "finished_at": submission.finished_at,
             "result": submission_result(submission) if status == Submission.Status.FINISHED else None,
+            # Where, when and why a failed run failed (null for any other status).
+            "failure": failure_explained(submission),
             # Where a running race is, for a page that connects mid-race.
             "lap": submission.progress_lap if status == "running" else None,
             "laps": submission.race.laps if status == "running" else None,

@@ -27,6 +27,11 @@ def utc_day_start(now: datetime) -> datetime:
     return datetime.combine(day, time.min, tzinfo=dt_timezone.utc)
 
 
+def quota_resets_at(now: datetime) -> datetime:
+    """When the daily quotas and the compute budget start afresh: the next 00:00 UTC."""
+    return utc_day_start(now) + timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class QuotaUsage:
     today: int
@@ -64,7 +69,7 @@ def quota_usage(racer: Racer, race: Race, now: datetime) -> QuotaUsage:
         total=counted.count(),
         daily_quota=race.daily_quota,
         total_quota=race.total_quota,
-        resets_at=day_start + timedelta(days=1),
+        resets_at=quota_resets_at(now),
         cpu_today_s=cpu_used_s(racer, day_start),
         cpu_budget_s=float(settings.RACING["DAILY_CPU_S"] or 0.0),
     )

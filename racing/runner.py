@@ -21,6 +21,7 @@ from django.conf import settings
 from simulator.params import TIME_CAP_RANGE_S
 
 from .models import Result
+from . import warm
 from .sandbox import Limits, Outcome, SandboxStartError, run_sandboxed
 from .workdirs import work_dir
 
@@ -187,8 +188,21 @@ class RaceRun:
     kind: str  # "result" | "failed" | "platform"
     result: dict | None
     message: str
-    replay_path: Path | None = None
+    replay_path: Path | None = None  # the replay; of a failed run, up to the failure
     outcome: Outcome | None = None
+    # A failed run: its kind (simulator/failures.py) and, when the simulator caught it,
+    # where and when (step, clock, lap, progress, position).
+    failure: dict | None = None
+
+
+# The sandbox's limits as failure kinds (simulator/failures.py).
+_LIMIT_KINDS = {"memory": "memory", "cpu": "cpu_time", "wall": "wall_clock"}
+
+
+def _failed(message: str, kind: str, outcome: Outcome, failure: dict | None = None,
+            replay_path: Path | None = None) -> RaceRun:
+    failure = {**(failure or {}), "kind": (failure or {}).get("kind") or kind, "message": message}
+    return RaceRun("failed", None, message, replay_path, outcome, failure)
 
 
 def race_model(
@@ -245,17 +259,26 @@ def race_model(
             on_progress(event)
 
     try:
-        outcome = run_sandboxed(
-            args, limits, cwd=workdir, on_stderr_line=stderr_line, on_tick=on_tick, tick_s=tick_s
+        # A warm host (racing/warm.py) when the worker has one; cold when it cannot.
+        outcome = warm.run_race(
+            args, limits, workdir, on_stderr_line=stderr_line, on_tick=on_tick, tick_s=tick_s
         )
+        if outcome is None:
+            outcome = run_sandboxed(
+                args, limits, cwd=workdir, on_stderr_line=stderr_line, on_tick=on_tick, tick_s=tick_s
+            )
     except SandboxStartError as exc:
         raise PlatformFault(str(exc)) from exc
-    return interpret_race(outcome, limits, replay)
+    run = interpret_race(outcome, limits, replay)
+    if run.kind != "result":
+        warm.retire()  # a fresh host after anything but a result
+    return run
 
 
 def interpret_race(outcome: Outcome, limits: Limits, replay: Path) -> RaceRun:
     if outcome.limit is not None:
-        return RaceRun("failed", None, _limit_message(outcome, limits, "during the race"), None, outcome)
+        return _failed(_limit_message(outcome, limits, "during the race"),
+                       _LIMIT_KINDS.get(outcome.limit, "wall_clock"), outcome)
     data = _json_object(outcome.stdout)
     if outcome.returncode == 0:
         if data is None or "status" not in data:
@@ -264,23 +287,19 @@ def interpret_race(outcome: Outcome, limits: Limits, replay: Path) -> RaceRun:
             )
         if data["status"] in RESULT_STATUSES:
             return RaceRun("result", data, "", replay if replay.is_file() else None, outcome)
-        message = data.get("error") or "the policy failed during the race"
-        return RaceRun("failed", data, str(message), None, outcome)
+        message = str(data.get("error") or "the policy failed during the race")
+        failure = data.get("failure") if isinstance(data.get("failure"), dict) else None
+        return _failed(message, "crash", outcome, failure, replay if replay.is_file() else None)
     if outcome.signal is not None:
-        return RaceRun(
-            "failed",
-            None,
-            f"The model crashed the simulator ({outcome.signal_name}).",
-            None,
-            outcome,
-        )
+        return _failed(f"The model crashed the simulator ({outcome.signal_name}).", "signal", outcome)
     if outcome.returncode == 2:
         # Bad arguments or a bad track are ours; a model that cannot be loaded is its own.
         if data is not None and data.get("field") in ("onnx", "metadata"):
-            return RaceRun("failed", None, str(data.get("error")), None, outcome)
+            return _failed(str(data.get("error")), "model", outcome)
         line = _last_line(outcome.stderr)
         if line.startswith(("onnx:", "metadata:")) or "sensor" in line.lower():
-            return RaceRun("failed", None, line.split(":", 1)[-1].strip() if line.startswith(("onnx:", "metadata:")) else line, None, outcome)
+            return _failed(line.split(":", 1)[-1].strip() if line.startswith(("onnx:", "metadata:")) else line,
+                           "model", outcome)
         return RaceRun("platform", None, f"simulator refused the race: {line}", None, outcome)
     return RaceRun(
         "platform",

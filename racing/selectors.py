@@ -15,12 +15,14 @@ from league import selectors as league_selectors
 from league.models import Race, RaceEntrant, Racer, Season
 from simulator import SIMULATOR_VERSION
 
+from .garage import model_races
 from .models import PolicyModel, RaceStanding, Result, SeasonStanding, Submission
-from .quotas import quota_usage
+from .quotas import quota_resets_at, quota_usage
 
 
 def models_of(racer: Racer) -> QuerySet[PolicyModel]:
-    return PolicyModel.objects.filter(owner=racer).order_by("-created_at", "-id")
+    """The racer's garage: archived models (deleted after they raced) are not in it."""
+    return PolicyModel.objects.filter(owner=racer, archived_at__isnull=True).order_by("-created_at", "-id")
 
 
 def submissions_of(racer: Racer) -> QuerySet[Submission]:
@@ -67,27 +69,38 @@ def garage(racer: Racer) -> dict:
         .select_related("track", "season")
         .distinct()
     )
+    races = [
+        {"race": race, "quota": quota_status(racer, race), "accepting": race.accepting_submissions()}
+        for race in open_races
+    ]
+    models = list(models_of(racer))
+    where = model_races(racer, models)
+    accepting = [item["race"] for item in races if item["accepting"]]
+    for model in models:
+        model.raced = where.get(model.pk, [])
+        # The races this model may enter now: open, and allowing its sensors.
+        model.enterable = [r for r in accepting if set(model.sensors) <= set(r.allowed_sensors or [])]
     return {
         "racer": racer,
-        "models": list(models_of(racer)),
+        "models": models,
         "submissions": list(submissions_of(racer)[:50]),
-        "races": [
-            {"race": race, "quota": quota_status(racer, race), "accepting": race.accepting_submissions()}
-            for race in open_races
-        ],
+        "races": races,
+        "quota_resets_at": quota_resets_at(timezone.now()),
     }
 
 
 # --- Boards and standings -----------------------------------------------------------------
 
 
-def race_leaderboard(race: Race) -> QuerySet[RaceStanding]:
-    """The board rows in rank order (paginate it; `.rank` is stored)."""
-    return (
-        RaceStanding.objects.filter(race=race)
-        .select_related("racer")
-        .order_by("rank")
-    )
+def race_leaderboard(race: Race, *, racer: str = "", search: str = "") -> QuerySet[RaceStanding]:
+    """The board rows in rank order (paginate it; `.rank` is stored, so a filtered board
+    keeps every row's place): `racer` one alias (any case), `search` part of one."""
+    rows = RaceStanding.objects.filter(race=race)
+    if racer:
+        rows = rows.filter(racer__alias__iexact=racer.strip())
+    if search:
+        rows = rows.filter(racer__alias__icontains=search.strip())
+    return rows.select_related("racer").order_by("rank")
 
 
 def race_leader_time(race: Race) -> float | None:
@@ -270,6 +283,20 @@ def race_leaders(races) -> dict[int, RaceStanding]:
         return {}
     rows = RaceStanding.objects.filter(race_id__in=ids, rank=1).select_related("racer")
     return {row.race_id: row for row in rows}
+
+
+def racer_runs(racer: Racer, race_ids) -> dict[int, list[Result]]:
+    """Every raced run of a racer in these races, by race id, in the order they were
+    submitted (one query)."""
+    runs: dict[int, list[Result]] = {}
+    rows = (
+        Result.objects.filter(racer=racer, race_id__in=list(race_ids))
+        .select_related("submission__model")
+        .order_by("submission__created_at", "id")
+    )
+    for result in rows:
+        runs.setdefault(result.race_id, []).append(result)
+    return runs
 
 
 def racer_profile(racer: Racer) -> dict:

@@ -7,7 +7,8 @@ receiver that publishes must publish only what commits.
 
 from django.dispatch import Signal
 
-# A submission changed status (queued, running, finished, failed, error). kwargs: submission
+# A submission changed status (queued, running, finished, failed, error), or the video of
+# its result became ready or failed. kwargs: submission
 submission_changed = Signal()
 # A running race completed a lap. kwargs: submission, event ({"lap", "laps", "time_s"})
 submission_progressed = Signal()

@@ -38,6 +38,10 @@ def submission_create(*, racer: Racer, model: PolicyModel, race: Race) -> Submis
     if model.owner_id != racer.pk:
         # Another racer's model looks exactly like one that does not exist.
         raise SubmissionRejected({"model": [f"You have no model with id {model.pk}."]})
+    if model.archived_at is not None:
+        raise SubmissionRejected(
+            {"model": [f"Your model “{model.name}” was deleted (archived); upload it again to race it."]}
+        )
     with transaction.atomic():
         # The lock: on PostgreSQL the racer's row; SQLite's IMMEDIATE transactions hold
         # the database's write lock from here to the commit. Concurrent submissions of

@@ -50,12 +50,8 @@ def model_upload(*, owner: Racer, name: str, onnx_file=None, metadata_file=None,
     """
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
-    if not name:
-        errors["name"] = ["Give the model a name (up to 80 characters)."]
-    elif len(name) > 80:
-        errors["name"] = [f"The name has {len(name)} characters; use at most 80."]
-    elif PolicyModel.objects.filter(owner=owner, name__iexact=name).exists():
-        errors["name"] = [f"You already have a model called {name!r}; choose another name."]
+    if problems := model_name_errors(owner, name):
+        errors["name"] = problems
 
     if archive_file is not None:
         if onnx_file is not None or metadata_file is not None:
@@ -67,13 +63,52 @@ def model_upload(*, owner: Racer, name: str, onnx_file=None, metadata_file=None,
             onnx_bytes, metadata_bytes, report = import_archive(archive_bytes)
         info = {**report.get("check", {}), "import": report.get("import", {})}
         meta = parse_metadata(metadata_bytes)  # written by our importer, checked with the model
+        raw = meta.raw if meta.raw else json.loads(metadata_bytes)
+        if same := _same_package(owner, onnx_bytes, raw):
+            raise ModelRejected({"archive": [_same_message(same)]})
     else:
         onnx_bytes, metadata_bytes, meta = _package(onnx_file, metadata_file, errors)
+        raw = (meta.raw if meta.raw else json.loads(metadata_bytes)) if meta is not None else None
+        # Before the sandboxed check: the same files again need no second look.
+        if raw is not None and "onnx" not in errors and (same := _same_package(owner, onnx_bytes, raw)):
+            errors.setdefault("onnx", []).append(_same_message(same))
         if errors:
             raise ModelRejected(errors)
         with _sentences(), check_slot(owner.pk):
             info = check_upload(onnx_bytes, metadata_bytes)
-    return _store(owner, name, onnx_bytes, meta.raw if meta.raw else json.loads(metadata_bytes), meta, info)
+    return _store(owner, name, onnx_bytes, raw, meta, info)
+
+
+MAX_NAME_LENGTH = 80
+
+
+def model_name_errors(owner: Racer, name: str, *, model: PolicyModel | None = None) -> list[str]:
+    """What is wrong with `name` for a model of `owner` (`model`: the one being renamed)."""
+    if not name:
+        return [f"Give the model a name (up to {MAX_NAME_LENGTH} characters)."]
+    if len(name) > MAX_NAME_LENGTH:
+        return [f"The name has {len(name)} characters; use at most {MAX_NAME_LENGTH}."]
+    others = PolicyModel.objects.filter(owner=owner, name__iexact=name)
+    if model is not None:
+        others = others.exclude(pk=model.pk)
+    if others.exists():
+        return [f"You already have a model called {name!r}; choose another name."]
+    return []
+
+
+def _same_package(owner: Racer, onnx_bytes: bytes, raw_metadata: dict) -> PolicyModel | None:
+    """The owner's model in the garage with these very bytes and this metadata, if any (the
+    same network with other metadata is another model: its actions differ)."""
+    digest = hashlib.sha256(onnx_bytes).hexdigest()
+    candidates = PolicyModel.objects.filter(owner=owner, sha256=digest, archived_at__isnull=True)
+    return next((m for m in candidates.order_by("created_at", "id") if m.metadata == raw_metadata), None)
+
+
+def _same_message(model: PolicyModel) -> str:
+    return (
+        f"You uploaded these exact files before: they are your model “{model.name}” (uploaded "
+        f"{model.created_at:%d %b %Y %H:%M} UTC). Enter that one in a race; nothing new was stored."
+    )
 
 
 def _archive_bytes(archive_file, errors: dict) -> bytes | None:
@@ -91,6 +126,11 @@ def _package(onnx_file, metadata_file, errors: dict):
     max_bytes = int(settings.RACING["MAX_MODEL_BYTES"])
     max_meta = int(settings.RACING["MAX_METADATA_BYTES"])
     onnx_bytes = _read_upload(onnx_file, max_bytes)
+    metadata_bytes = _read_upload(metadata_file, max_meta)
+    if _is_json_object(onnx_bytes) and metadata_bytes and not _is_json_object(metadata_bytes):
+        errors["onnx"] = [SWAPPED]
+        errors["metadata"] = [SWAPPED_METADATA]
+        return onnx_bytes, metadata_bytes, None
     if onnx_bytes is None:
         errors["onnx"] = [
             "Attach the exported policy as the `onnx` file (model.onnx), or a DeepRacer console "
@@ -103,7 +143,6 @@ def _package(onnx_file, metadata_file, errors: dict):
             f"The ONNX file is larger than the {format_size(max_bytes)} limit; use a smaller network."
         ]
 
-    metadata_bytes = _read_upload(metadata_file, max_meta)
     meta = None
     if metadata_bytes is None:
         errors["metadata"] = ["Attach model_metadata.json as the `metadata` file."]
@@ -125,6 +164,23 @@ def _package(onnx_file, metadata_file, errors: dict):
             if problem := _metadata_problem(meta.raw):
                 errors["metadata"] = [problem]
     return onnx_bytes, metadata_bytes, meta
+
+
+SWAPPED = (
+    "The two files look swapped: the model.onnx field got a JSON file and the "
+    "model_metadata.json field got one that is not JSON. Put each file in its own field."
+)
+SWAPPED_METADATA = "This looks like the ONNX file, not model_metadata.json: swap the two files."
+
+
+def _is_json_object(data: bytes | None) -> bool:
+    """Whether `data` is a JSON object (what model_metadata.json holds, never an ONNX file)."""
+    if not data or not data.lstrip()[:1] == b"{":
+        return False
+    try:
+        return isinstance(json.loads(data), dict)
+    except (ValueError, RecursionError):
+        return False
 
 
 @contextmanager

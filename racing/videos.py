@@ -19,8 +19,9 @@ from django_tasks_db.models import DBTaskResult
 
 from tracks.services import track_file_bytes
 
+from . import signals
 from .isolation import FONT_DIRS
-from .models import Result
+from .models import Result, Submission
 from .replays import ReplayMissing
 from .runner import WORKER_LOST_PATH, video_limits
 from .sandbox import SandboxStartError, run_sandboxed
@@ -59,7 +60,7 @@ def video_enqueue_on_commit(result: Result) -> None:
         try:
             video_enqueue(result.pk)
         except Exception:  # a missing video never fails a result
-            logger.exception("result %s: could not queue the video", result.pk)
+            logger.exception("result %s: could not queue the video", result.pk, extra={"result_id": result.pk})
 
     transaction.on_commit(enqueue)
 
@@ -113,15 +114,25 @@ def result_video_render(result_id: int) -> str:
     try:
         name = _render_and_store(result, renew)
     except Exception:
-        logger.exception("result %s: video rendering failed", result_id)
+        logger.exception("result %s: video rendering failed", result_id, extra={"result_id": result_id})
         Result.objects.filter(pk=result_id).update(
             video_status=Result.VideoStatus.FAILED, video_lease_expires_at=None
         )
+        _video_changed(result)
         return Result.VideoStatus.FAILED
     Result.objects.filter(pk=result_id).update(
         video=name, video_status=Result.VideoStatus.READY, video_lease_expires_at=None
     )
+    logger.info("result %s: video ready", result_id, extra={"result_id": result_id})
+    _video_changed(result)
     return Result.VideoStatus.READY
+
+
+def _video_changed(result: Result) -> None:
+    """The owner's submission page shows the video (or says it failed) when it is done."""
+    submission = Submission.objects.select_related("race").filter(pk=result.submission_id).first()
+    if submission is not None:
+        signals.submission_changed.send(sender=Submission, submission=submission)
 
 
 def _render_and_store(result: Result, renew: Callable[[], None]) -> str:

@@ -112,36 +112,47 @@ def submission_race(submission_id: int) -> str:
         with work_dir("race", submission_id) as workdir:
             return _race_and_record(claim, workdir)
     except OSError as exc:  # the work folder could not be made: ours, not the model's
-        logger.exception("submission %s: no work folder", submission_id)
+        logger.exception("submission %s: no work folder", submission_id, extra=_log_ids(claim))
         return submission_platform_fault(claim, f"work folder: {exc}")
+
+
+def _log_ids(claim: Claim) -> dict:
+    """The ids a log line of this run carries (LOG_FORMAT=json writes them as fields)."""
+    return {"submission_id": claim.submission.pk, "race_id": claim.submission.race_id}
 
 
 def _race_and_record(claim: Claim, workdir: Path) -> str:
     submission = claim.submission
+    ids = _log_ids(claim)
     try:
         try:
             run = _race(claim, workdir)
         except LeaseLost:
-            logger.warning("submission %s: lease lost, result discarded", submission.pk)
+            logger.warning("submission %s: lease lost, result discarded", submission.pk, extra=ids)
             return "lost"
         except PlatformFault as exc:
             return submission_platform_fault(claim, str(exc))
         except Exception as exc:  # storage, database, anything of ours
-            logger.exception("submission %s: platform error", submission.pk)
+            logger.exception("submission %s: platform error", submission.pk, extra=ids)
             return submission_platform_fault(claim, f"{type(exc).__name__}: {exc}")
         _charge_cpu(claim, run)
         try:
             if run.kind == "result":
-                result_record(claim=claim, data=run.result, replay_path=run.replay_path)
+                result = result_record(claim=claim, data=run.result, replay_path=run.replay_path)
+                logger.info("submission %s: result %s (%s)", submission.pk, result.pk, result.status,
+                            extra={**ids, "result_id": result.pk})  # fmt: skip
                 return Submission.Status.FINISHED
             if run.kind == "failed":
-                return submission_fail(claim, run.message)
+                logger.info("submission %s: failed: %s", submission.pk, run.message, extra=ids)
+                return submission_fail(
+                    claim, run.message, failure=run.failure, partial_replay_path=run.replay_path
+                )
             return submission_platform_fault(claim, run.message)
         except LeaseLost:
-            logger.warning("submission %s: lease lost, result discarded", submission.pk)
+            logger.warning("submission %s: lease lost, result discarded", submission.pk, extra=ids)
             return "lost"
         except Exception as exc:
-            logger.exception("submission %s: could not record the outcome", submission.pk)
+            logger.exception("submission %s: could not record the outcome", submission.pk, extra=ids)
             return submission_platform_fault(claim, f"{type(exc).__name__}: {exc}")
     except (KeyboardInterrupt, SystemExit):
         # The worker is being stopped mid-race: hand the submission back to the queue.
@@ -274,15 +285,26 @@ def result_record(*, claim: Claim, data: dict, replay_path: Path | None) -> Resu
     return result
 
 
-def submission_fail(claim: Claim, message: str) -> str:
-    """The model's fault: the submission ends `failed` with the message."""
+def submission_fail(claim: Claim, message: str, *, failure: dict | None = None,
+                    partial_replay_path: Path | None = None) -> str:
+    """The model's fault: the submission ends `failed` with the message, where and when it
+    failed (`failure`, at least its kind) and the replay up to the failure, if any."""
+    replay_name = ""
+    if partial_replay_path is not None:
+        with open(partial_replay_path, "rb") as fh:
+            replay_name = default_storage.save(
+                f"replays/{claim.submission.race_id}/failed/submission-{claim.submission.pk}.json", File(fh)
+            )
     with transaction.atomic():
         submission = _locked_claim(claim)
         submission.status = Submission.Status.FAILED
         submission.error = message
+        submission.failure = failure or {"kind": "crash", "message": message}
+        submission.partial_replay.name = replay_name
         submission.finished_at = timezone.now()
         submission.lease_expires_at = None
-        submission.save(update_fields=["status", "error", "finished_at", "lease_expires_at"])
+        submission.save(update_fields=["status", "error", "failure", "partial_replay", "finished_at",
+                                       "lease_expires_at"])
     signals.submission_changed.send(sender=Submission, submission=submission)
     return Submission.Status.FAILED
 
@@ -314,7 +336,7 @@ def _retry_or_error(submission: Submission, message: str) -> None:
 
 
 def submission_platform_fault(claim: Claim, message: str) -> str:
-    logger.warning("submission %s: platform fault: %s", claim.submission.pk, message)
+    logger.warning("submission %s: platform fault: %s", claim.submission.pk, message, extra=_log_ids(claim))
     with transaction.atomic():
         submission = _locked_claim(claim)
         _retry_or_error(submission, message)
@@ -335,7 +357,7 @@ def submission_release(claim: Claim) -> None:
             submission_enqueue(submission)
             signals.submission_changed.send(sender=Submission, submission=submission)
     except Exception:  # the lease will expire and the reclaim will do it
-        logger.exception("submission %s: could not release", claim.submission.pk)
+        logger.exception("submission %s: could not release", claim.submission.pk, extra=_log_ids(claim))
 
 
 def submissions_reclaim(now: datetime | None = None) -> int:

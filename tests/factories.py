@@ -179,6 +179,31 @@ def nan_when_stopped_onnx() -> bytes:
     )
 
 
+def nan_mid_lap_onnx(progress: float = 0.6) -> bytes:
+    """The STATE house driver until the car passes `progress` of its first lap, then NaN:
+    a run that fails mid-lap, where its replay and map show the path up to the failure."""
+    model = state_driver()
+    for node in model.graph.node:
+        node.output[:] = ["driver_action" if name == "action" else name for name in node.output]
+    consts = [
+        numpy_helper.from_array(np.array([L.STATE_PROGRESS], np.int64), "p_start"),
+        numpy_helper.from_array(np.array([L.STATE_PROGRESS + 1], np.int64), "p_end"),
+        numpy_helper.from_array(np.array([1], np.int64), "p_axis"),
+        numpy_helper.from_array(np.array([[progress]], np.float32), "p_limit"),
+        numpy_helper.from_array(np.array([[np.nan]], np.float32), "p_nan"),
+        numpy_helper.from_array(np.array([[0.0]], np.float32), "p_zero"),
+    ]
+    model.graph.initializer.extend(consts)
+    model.graph.node.extend([
+        helper.make_node("Slice", ["state", "p_start", "p_end", "p_axis"], ["p_now"]),
+        helper.make_node("Greater", ["p_now", "p_limit"], ["p_past"]),
+        helper.make_node("Where", ["p_past", "p_nan", "p_zero"], ["p_bad"]),
+        helper.make_node("Add", ["driver_action", "p_bad"], ["action"]),
+    ])  # fmt: skip
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
+
+
 def slow_onnx(size: int = 1536) -> bytes:
     """Seconds per inference on one thread: (Tile -> size x size) @ its transpose, twice."""
     reps = numpy_helper.from_array(np.array([size, size // L.STATE_SIZE + 1], np.int64), "reps")

@@ -51,7 +51,7 @@ def test_sign_up_upload_submit_race_rank(api, start_worker):
     assert upload.status_code == 201, upload.json()
     model_id = upload.json()["id"]
 
-    seasons = api.get("/api/seasons/").json()
+    seasons = api.get("/api/seasons/").json()["results"]
     listed_race = seasons[0]["races"][0]
     assert listed_race["id"] == race.pk and listed_race["accepting_submissions"] is True
     assert listed_race["track"] == "oval-loop"

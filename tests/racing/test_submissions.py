@@ -139,6 +139,17 @@ def test_another_racers_model_cannot_be_submitted_nor_seen(racer_api):
         submissions.submission_create(racer=racer_api.racer, model=theirs, race=race)
 
 
+def test_an_archived_model_cannot_be_entered():
+    racer = f.racer()
+    model = f.policy_model(racer)
+    model.archived_at = timezone.now()
+    model.save()
+    with pytest.raises(submissions.SubmissionRejected) as caught:
+        submissions.submission_create(racer=racer, model=model, race=f.race())
+    assert "upload it again" in caught.value.errors["model"][0]
+    assert not Submission.objects.exists()
+
+
 def test_another_racers_submission_is_invisible(racer_api):
     race = f.race()
     other = f.racer()

@@ -14,7 +14,7 @@ def test_format_race_time(seconds, text):
 
 
 def test_format_gap():
-    assert format_gap(0.518) == "+0.518" and format_gap(0) == "—" and format_gap(None) == "—"
+    assert format_gap(0.518) == "+0.518" and format_gap(0) == "+0.000" and format_gap(None) == "—"
 
 
 def test_template_filter_needs_no_load():

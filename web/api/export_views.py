@@ -67,7 +67,8 @@ def _results_schema(*, csv: bool):
         description="The race's results: rank, racer alias, ranking and its figure, total time, "
         "best and average lap, laps, off-track count, submissions, submitted at (ISO 8601), "
         "result id and model SHA-256. Racers removed from the race are not on it. A private "
-        "race answers 404 to whoever has not joined it.",
+        "race answers 404 to whoever has not joined it. Not paginated: an export is the whole "
+        "table in one file (the paginated board is `GET /api/races/{race_id}/leaderboard/`).",
     )
 
 
@@ -107,7 +108,9 @@ class SeasonStandingsCsvApi(ExportApi):
             404: errors.detail("No such season."),
         },
         tags=["seasons"],
-        description="A league season's standings: rank, racer alias, points, races, wins, best rank.",
+        description="A league season's standings: rank, racer alias, points, races, wins, best rank. "
+        "Not paginated: an export is the whole table in one file (the paginated standings are "
+        "`GET /api/seasons/{slug}/standings/`).",
     )
     def get(self, request, slug: str):
         season = get_object_or_404(Season, slug=slug)

@@ -39,7 +39,11 @@ class SignupApi(APIView):
         request=SignupInput,
         responses={
             201: TokenOutput,
-            400: errors.bad_request("{field: [messages]}: a taken user name or alias, a weak password."),
+            400: errors.bad_request(
+                "{field: [messages]}, every problem at once: a taken user name, an alias that is taken "
+                "or reads the same as another racer's or starts with a reserved prefix (“House…”), an "
+                "email address that is not one, a weak password."
+            ),
         },
         tags=["auth"],
         description="A new racer and its API token. Sign-ups per address are limited (the page's "
@@ -125,9 +129,14 @@ class MeApi(APIView):
 class SeasonListApi(APIView):
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(responses={200: SeasonOutput(many=True)}, tags=["seasons"])
+    @extend_schema(
+        operation_id="seasons_list",
+        responses={200: paginated(SeasonOutput)},
+        tags=["seasons"],
+        description="The league's seasons, newest first, each with its races (paginated like every list).",
+    )
     def get(self, request):
-        return Response(SeasonOutput(selectors.season_list(), many=True).data)
+        return page_response(self, request, selectors.season_list(), SeasonOutput)
 
 
 class SeasonDetailApi(APIView):

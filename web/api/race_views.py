@@ -258,16 +258,23 @@ class LeaderboardApi(APIView):
 
     @extend_schema(
         operation_id="races_leaderboard_list",
+        parameters=[
+            OpenApiParameter("racer", OpenApiTypes.STR, description="Only the row of the racer of this alias (any case)."),
+            OpenApiParameter("search", OpenApiTypes.STR, description="Only the rows whose alias contains this (any case)."),
+        ],
         responses={200: paginated(LeaderboardRowOutput), 404: errors.NO_SUCH_RACE},
         tags=["races"],
         description="One row per racer (their best result), in rank order by the race's "
-        "ranking (`time_s` is that figure). Paginated.",
+        "ranking (`time_s` is that figure). Paginated. Filtered rows keep their rank on the "
+        "whole board.",
     )
     def get(self, request, race_id: int):
         race = race_or_404(request, race_id)
         leader = racing_selectors.race_leader_time(race)
+        rows = racing_selectors.race_leaderboard(
+            race, racer=request.query_params.get("racer", "")[:100], search=request.query_params.get("search", "")[:100]
+        )
         return page_response(
-            self, request, racing_selectors.race_leaderboard(race), LeaderboardRowOutput,
-            shape=lambda row: racing_selectors.leaderboard_row(row, leader),
+            self, request, rows, LeaderboardRowOutput, shape=lambda row: racing_selectors.leaderboard_row(row, leader),
         )  # fmt: skip
 

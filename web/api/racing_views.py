@@ -3,8 +3,14 @@ and selectors."""
 
 from __future__ import annotations
 
+import json
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import NotFound
 from rest_framework import permissions, status
 from rest_framework.parsers import FormParser
 from rest_framework.response import Response
@@ -12,9 +18,11 @@ from rest_framework.views import APIView
 
 from league import access
 from league.services import racer_for_user
-from racing import selectors
+from racing import failures, selectors
 from racing.checkslots import ChecksBusy
+from racing.garage import ModelBusy, model_delete, model_rename
 from racing.models import PolicyModel
+from racing.replays import ReplayMissing
 from racing.runner import ModelRejected, PlatformFault
 from racing.submissions import QuotaExceeded, SubmissionRejected, submission_create
 from racing.uploads import model_upload
@@ -26,6 +34,7 @@ from .parsers import UploadParser, missing_file_reason
 from .permissions import result_or_404
 from .serializers import (
     ModelOutput,
+    ModelRenameInput,
     ModelUploadInput,
     ResultOutput,
     SubmissionInput,
@@ -110,14 +119,61 @@ class ModelListApi(APIView):
         return Response(ModelOutput(model).data, status=status.HTTP_201_CREATED)
 
 
+NO_SUCH_MODEL = errors.detail(
+    "No such model of yours: another racer's, one you deleted, or none with that id (the same answer)."
+)
+
+
 class ModelDetailApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(responses={200: ModelOutput}, tags=["models"])
+    def _model(self, request, model_id: int) -> PolicyModel:
+        return get_object_or_404(selectors.models_of(racer_for_user(request.user)), pk=model_id)
+
+    @extend_schema(responses={200: ModelOutput, 404: NO_SUCH_MODEL}, tags=["models"])
     def get(self, request, model_id: int):
-        racer = racer_for_user(request.user)
-        model = get_object_or_404(selectors.models_of(racer), pk=model_id)
+        return Response(ModelOutput(self._model(request, model_id)).data)
+
+    @extend_schema(
+        request=ModelRenameInput,
+        responses={
+            200: ModelOutput,
+            400: errors.bad_request("{name: [message]}: empty, longer than 80 characters, or the name of "
+                                    "another of your models."),
+            404: NO_SUCH_MODEL,
+        },
+        tags=["models"],
+        description="Rename one of your models.",
+    )
+    def patch(self, request, model_id: int):
+        model = self._model(request, model_id)
+        data = ModelRenameInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            model_rename(model, data.validated_data["name"])
+        except DjangoValidationError as exc:
+            return Response(errors.field_errors(exc), status=status.HTTP_400_BAD_REQUEST)
         return Response(ModelOutput(model).data)
+
+    @extend_schema(
+        request=None,
+        responses={
+            204: OpenApiResponse(description="Deleted: a model never entered in a race goes with its file; "
+                                 "one that raced is archived (its runs stay on the boards with their "
+                                 "replays). Either way it is gone from your models."),
+            401: errors.NOT_SIGNED_IN,
+            404: NO_SUCH_MODEL,
+            409: errors.detail("A run of this model is queued or racing; delete it once they are over."),
+        },
+        tags=["models"],
+    )
+    def delete(self, request, model_id: int):
+        model = self._model(request, model_id)
+        try:
+            model_delete(model)
+        except ModelBusy as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class SubmissionListApi(APIView):
@@ -145,7 +201,7 @@ class SubmissionListApi(APIView):
         racer = racer_for_user(request.user)
         data = SubmissionInput(data=request.data)
         data.is_valid(raise_exception=True)
-        model = PolicyModel.objects.filter(pk=data.validated_data["model"], owner=racer).first()
+        model = selectors.models_of(racer).filter(pk=data.validated_data["model"]).first()
         # A private race the racer may not see is a race that does not exist.
         race = access.visible_races(request.user).filter(pk=data.validated_data["race"]).first()
         if race is None:
@@ -179,6 +235,41 @@ class SubmissionDetailApi(APIView):
         racer = racer_for_user(request.user)
         submission = get_object_or_404(selectors.submissions_of(racer), pk=submission_id)
         return Response(SubmissionOutput(submission, context={"request": request}).data)
+
+
+class SubmissionReplayApi(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("download", OpenApiTypes.BOOL,
+                                     description="1: ask the browser to save the file (attachment).")],
+        responses={
+            200: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="The replay of a failed run up to its failure, in the format of a result's "
+                "replay (`columns`, `trajectory`, `events`, `result`, `track` with its geometry) with "
+                "`meta.failure` saying where and when it failed.",
+            ),
+            404: errors.detail("No such submission of yours, or it did not fail, or the sandbox ended it "
+                               "before the simulator could write a replay."),
+        },
+        tags=["submissions"],
+    )
+    def get(self, request, submission_id: int):
+        racer = racer_for_user(request.user)
+        submission = get_object_or_404(selectors.submissions_of(racer), pk=submission_id)
+        if submission.status != submission.Status.FAILED:
+            raise NotFound("This submission did not fail: its replay is its result's.")
+        try:
+            payload = failures.partial_replay_payload(submission)
+        except ReplayMissing:
+            raise NotFound("This failed run has no replay: the sandbox ended it before the simulator "
+                           "could write one (see `failure.kind`).") from None
+        response = HttpResponse(json.dumps(payload, separators=(",", ":")), content_type="application/json")
+        response["Cache-Control"] = "private, max-age=300"
+        if request.GET.get("download", "").lower() in ("1", "true", "yes"):
+            response["Content-Disposition"] = f'attachment; filename="submission-{submission.pk}-replay.json"'
+        return response
 
 
 class ResultDetailApi(APIView):

@@ -15,7 +15,9 @@ from rest_framework import serializers
 from league import access
 from league.models import Race, Season
 from league.rules import RANKING_OF_TIMING, RANKINGS
+from racing.failures import failure_explained
 from racing.models import PolicyModel, Result, Submission
+from simulator.failures import FAILURE_KINDS
 from simulator.params import SENSORS
 
 
@@ -23,6 +25,10 @@ class SignupInput(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
     alias = serializers.CharField(help_text="Public name on the leaderboards.")
+    email = serializers.CharField(
+        required=False, allow_blank=True, default="",
+        help_text="Optional: where a password reset link can be sent (never shown).",
+    )  # fmt: skip
 
 
 class TokenInput(serializers.Serializer):
@@ -220,7 +226,7 @@ class LeaderboardRowOutput(serializers.Serializer):
     racer = serializers.CharField(help_text="The racer's alias.")
     finished = serializers.BooleanField()
     time_s = serializers.FloatField(allow_null=True, help_text="Official time; null for a DNF.")
-    gap_s = serializers.FloatField(allow_null=True, help_text="Gap to the leader.")
+    gap_s = serializers.FloatField(allow_null=True, help_text="Gap to the leader: 0 on the leader's row and for a tie with it (the rank tells them apart), null for a DNF.")
     best_lap_s = serializers.FloatField(allow_null=True)
     laps = serializers.IntegerField()
     progress = serializers.FloatField()
@@ -279,6 +285,10 @@ class ModelOutput(serializers.ModelSerializer):
             "id", "name", "sha256", "sensors", "action_space_type", "action_count",
             "size_bytes", "metadata", "info", "created_at",
         ]  # fmt: skip
+
+
+class ModelRenameInput(serializers.Serializer):
+    name = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text="The model's new name (1 to 80 characters).")
 
 
 class SubmissionInput(serializers.Serializer):
@@ -343,17 +353,68 @@ class ResultOutput(serializers.ModelSerializer):
         return data
 
 
+class FailureOutput(serializers.Serializer):
+    """Where, when and why a failed run failed (racing/failures.py failure_explained)."""
+
+    kind = serializers.ChoiceField(choices=list(FAILURE_KINDS), help_text="What failed (simulator/failures.py).")
+    title = serializers.CharField(help_text="The kind in words.")
+    message = serializers.CharField(help_text="The simulator's or the sandbox's own message.")
+    located = serializers.BooleanField(
+        help_text="False when the sandbox ended the run (memory, CPU time, wall clock, a crash of the "
+        "runtime) before the simulator could say where: the figures below are then null."
+    )
+    step = serializers.IntegerField(allow_null=True, help_text="Control steps raced before the one that failed (15 a second).")
+    clock_s = serializers.FloatField(allow_null=True, help_text="Race clock at the failure, penalties included.")
+    lap = serializers.IntegerField(allow_null=True, help_text="The lap being driven, from 1.")
+    laps_completed = serializers.IntegerField(allow_null=True)
+    progress = serializers.FloatField(allow_null=True, help_text="Fraction of that lap covered, 0..1.")
+    x_m = serializers.FloatField(allow_null=True, help_text="Where the car was, in the track file's metres.")
+    y_m = serializers.FloatField(allow_null=True)
+    heading_rad = serializers.FloatField(allow_null=True)
+    speed_m_s = serializers.FloatField(allow_null=True)
+    causes = serializers.ListField(child=serializers.CharField(), help_text="What usually causes this kind of failure.")
+    reproduce = serializers.CharField(
+        help_text="The local command that races the model again under this race's settings (model files in the "
+        "current folder; a track that is not shipped is its .npy file, from the track's page)."
+    )
+    partial_replay_url = serializers.URLField(
+        allow_null=True, help_text="The replay JSON up to the failure (trajectory and events); null if none."
+    )
+    partial_replay_page_url = serializers.URLField(
+        allow_null=True, help_text="The interactive replay viewer on it; null if none."
+    )
+
+
+def failure_output(submission: Submission, request) -> dict | None:
+    failure = failure_explained(submission)
+    if failure is None:
+        return None
+    has_replay = failure.pop("has_partial_replay")
+    failure.pop("track_argument", None)
+    failure["partial_replay_url"] = (
+        _absolute(request, reverse("api-submission-replay", args=[submission.pk])) if has_replay else None
+    )
+    failure["partial_replay_page_url"] = (
+        _absolute(request, reverse("submission-replay", args=[submission.pk])) if has_replay else None
+    )
+    return FailureOutput(failure).data
+
+
 class SubmissionOutput(serializers.ModelSerializer):
     model = serializers.IntegerField(source="model_id")
     model_name = serializers.CharField(source="model.name")
     race = serializers.IntegerField(source="race_id")
     result = serializers.SerializerMethodField()
+    failure = serializers.SerializerMethodField(
+        help_text="A failed run (status `failed`) explained; null for every other status (an `error` is "
+        "the platform's fault, never the model's)."
+    )
 
     class Meta:
         model = Submission
         fields = [
             "id", "status", "error", "model", "model_name", "race", "attempts",
-            "created_at", "started_at", "finished_at", "result",
+            "created_at", "started_at", "finished_at", "result", "failure",
         ]  # fmt: skip
 
     def get_result(self, submission: Submission) -> dict | None:
@@ -362,3 +423,7 @@ class SubmissionOutput(serializers.ModelSerializer):
         except Result.DoesNotExist:
             return None
         return ResultOutput(result, context=self.context).data
+
+    @extend_schema_field(FailureOutput(allow_null=True))
+    def get_failure(self, submission: Submission) -> dict | None:
+        return failure_output(submission, self.context.get("request"))

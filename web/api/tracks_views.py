@@ -89,7 +89,8 @@ class TrackListApi(APIView):
         parameters=[OpenApiParameter("mine", OpenApiTypes.BOOL, description="1: the tracks you uploaded; facilitators only.")],
         responses=errors.facilitator_responses(TrackOutput(many=True)),
         tags=["tracks"],
-        description="Everyone's tracks (shipped, admins', promoted uploads), or with `?mine=1` your uploads.",
+        description="Everyone's tracks (shipped, admins', promoted uploads), or with `?mine=1` your uploads. "
+        "Not paginated: a league has a handful of tracks, and pickers want them all in one answer.",
     )
     def get(self, request):
         mine = mine_requested(request, self)

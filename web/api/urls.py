@@ -15,7 +15,11 @@ docs_policy = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": [SELF,
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", docs_policy(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
+    path(
+        "docs/",
+        docs_policy(SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/swagger_ui.html")),
+        name="api-docs",
+    ),
     path(
         "docs/redoc/",
         docs_policy(SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html")),
@@ -32,6 +36,11 @@ urlpatterns = [
         "submissions/<int:submission_id>/",
         racing_views.SubmissionDetailApi.as_view(),
         name="api-submission",
+    ),
+    path(
+        "submissions/<int:submission_id>/replay/",
+        racing_views.SubmissionReplayApi.as_view(),
+        name="api-submission-replay",
     ),
     path("results/<int:result_id>/", racing_views.ResultDetailApi.as_view(), name="api-result"),
     path("results/<int:result_id>/replay/", replay_views.ResultReplayApi.as_view(), name="api-result-replay"),

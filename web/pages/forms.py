@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django import forms
 
+from league.services import signup_errors
 from racing.models import PolicyModel
 from web.templatetags.league_web import sensor_labels
 
@@ -38,6 +39,13 @@ class SignupForm(forms.Form):
         help_text="Your public name on every leaderboard (3 to 40 characters).",
         widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
     )
+    email = forms.CharField(
+        label="Email (optional)",
+        required=False,
+        max_length=254,
+        help_text="Only for resetting a forgotten password; never shown to anyone.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
     password = forms.CharField(
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
@@ -53,7 +61,49 @@ class SignupForm(forms.Form):
         data = super().clean()
         if data.get("password") and data.get("password2") and data["password"] != data["password2"]:
             self.add_error("password2", "The two passwords differ; type the same password twice.")
+        # Every problem at once: the service's checks too, on what the fields let through
+        # (racer_signup checks again when it creates the racer).
+        found = signup_errors(**{name: data.get(name) or "" for name in ("username", "password", "alias", "email")})
+        add_service_errors(self, {field: m for field, m in found.items() if field not in self.errors})
         return data
+
+
+class AccountForm(forms.Form):
+    """The racer's alias and email address (league.accounts.account_update)."""
+
+    alias = forms.CharField(
+        label="Racer alias",
+        max_length=40,
+        help_text="Your public name on every leaderboard; your results follow a new alias.",
+        widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
+    )
+    email = forms.CharField(
+        label="Email",
+        required=False,
+        max_length=254,
+        help_text="Where a password reset link goes. Empty: nobody can reset your password.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class AccountDeleteForm(forms.Form):
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="To confirm that it is you.",
+    )
+    remove_results = forms.BooleanField(
+        label="Remove my results too",
+        required=False,
+        help_text="Otherwise your results stay on the boards that are final, under “Deleted racer”.",
+    )
+
+
+class ModelEnterForm(forms.Form):
+    """Enter a model in a race from its garage row."""
+
+    race = forms.IntegerField(error_messages={"required": "Choose a race.", "invalid": "Choose a race."})
 
 
 class ModelUploadForm(forms.Form):

@@ -21,6 +21,7 @@ from league.models import Race, Racer, Season
 from league.services import api_token_get, api_token_rotate, racer_for_user, racer_signup
 from racing import selectors as racing_selectors
 from racing.checkslots import ChecksBusy
+from racing.failures import failure_explained, reproduce_command
 from racing.runner import ModelRejected, PlatformFault
 from racing.submissions import SubmissionRejected, submission_create
 from racing.uploads import model_upload
@@ -31,6 +32,9 @@ from web.api.parsers import CHUNKED, sent_chunked
 from web.api.throttles import throttle_wait
 from web.templatetags.league_web import countdown_text
 
+from .charts import times_chart
+from .failures import failure_map
+from .hero import hero_data
 from .forms import ModelUploadForm, SignupForm, SubmitForm, add_service_errors
 from .organise_reads import race_phase
 
@@ -44,6 +48,7 @@ def _racer(request) -> Racer | None:
 
 def home(request):
     data = racing_selectors.home_data(user=request.user)
+    data.update(hero_data([item["race"] for item in data["races"] + data["community_races"]]))
     return render(request, "league/home.html", data)
 
 
@@ -104,10 +109,19 @@ def race_detail(request, race_id: int):
 
 
 def _board(request, race: Race, racer: Racer | None, now) -> dict:
-    """A page of the leaderboard, the viewer's place on it, and the podium once the board
-    is final; replay links only where the race's replay setting lets the viewer watch."""
+    """A page of the leaderboard (`?search=` part of an alias, `?racer=` one alias: the rows
+    keep their rank), the viewer's place on it, and the podium once the board is final;
+    replay links only where the race's replay setting lets the viewer watch."""
+    search = (request.GET.get("search") or "").strip()[:100]
+    alias = (request.GET.get("racer") or "").strip()[:100]
+    filtered = bool(search or alias)
+    # `paginator` is the whole board's (the racer count of the page's header); `page` the
+    # rows shown, of the filtered board when a racer is searched for.
     paginator = Paginator(racing_selectors.race_leaderboard(race), BOARD_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    shown = paginator
+    if filtered:
+        shown = Paginator(racing_selectors.race_leaderboard(race, racer=alias, search=search), BOARD_PAGE_SIZE)
+    page = shown.get_page(request.GET.get("page"))
     leader_time = racing_selectors.race_leader_time(race) if paginator.count else None
     # Asked once for someone else's result (a racer always sees their own), not per row.
     all_replays = access.replay_visible_to(race, 0, request.user)
@@ -123,12 +137,17 @@ def _board(request, race: Race, racer: Racer | None, now) -> dict:
         "rows": _board_rows(page.object_list, leader_time, may_watch),
         "page": page,
         "paginator": paginator,
-        "page_numbers": list(paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)),
+        "page_numbers": list(shown.get_elided_page_range(page.number, on_each_side=2, on_ends=1)),
         "my_rank": my_rank,
         "my_page": (my_rank - 1) // BOARD_PAGE_SIZE + 1 if my_rank else None,
         "final": final,
         "podium": _board_rows(racing_selectors.race_leaderboard(race)[:3], leader_time, may_watch) if final else [],
         "own_replays_only": not all_replays,
+        "search": search or alias,
+        "filtered": filtered,
+        # A board that can still change follows the live stream (a filtered one shows what
+        # was asked for, as it was); a closed race's board never says "live".
+        "board_live": not final and race.accepting_submissions(now) and not filtered,
     }
 
 
@@ -217,13 +236,17 @@ def racer_profile(request, alias: str):
     # Private races stay out of sight of those who may not see them; so do their replays.
     visible = _visible_race_ids(request.user, {row.race_id for row in data["races"]})
     data["races"] = [row for row in data["races"] if row.race_id in visible]
+    runs = racing_selectors.racer_runs(racer, visible)
     for row in data["races"]:
         row.no_replay = not access.replay_visible_to(row.race, racer.pk, request.user)
+        # Every run in the race, and the chart of their times (the ranked one ringed).
+        row.runs = runs.get(row.race_id, [])
+        row.chart = times_chart(row.runs, best_id=row.result_id) if row.runs else None
     is_me = request.user.is_authenticated and racer.user_id == request.user.pk
     data["is_me"] = is_me
     data["best"] = sorted(
         (r for r in data["races"] if r.finished), key=lambda r: (r.rank, r.time_s or 0)
-    )[:3]
+    )
     if is_me:
         data["token"] = api_token_get(request.user)
     return render(request, "league/racer.html", data)
@@ -303,6 +326,7 @@ def submission_detail(request, submission_id: int):
     standing = racing_selectors.race_standing_of(submission.race, racer) if result is not None else None
     if standing is not None:
         standing["page"] = (standing["rank"] - 1) // BOARD_PAGE_SIZE + 1
+    failure = failure_explained(submission)
     return render(
         request,
         "league/submission.html",
@@ -313,6 +337,9 @@ def submission_detail(request, submission_id: int):
             "laps": _lap_rows(result),
             "standing": standing,
             "is_best": standing is not None and standing["result_id"] == result.pk,
+            "failure": failure,
+            "failure_map": failure_map(submission, failure) if failure else None,
+            "reproduce": reproduce_command(submission.race, json_output=False),
         },
     )
 
@@ -368,6 +395,7 @@ def signup(request):
                     username=form.cleaned_data["username"],
                     password=form.cleaned_data["password"],
                     alias=form.cleaned_data["alias"],
+                    email=form.cleaned_data["email"],
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc.message_dict)

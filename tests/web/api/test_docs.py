@@ -5,6 +5,8 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 
 pytestmark = pytest.mark.django_db
+# What a page loads (scripts, stylesheets, icons), as opposed to where its links go.
+ASSET = r'<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)"'
 
 
 def test_schema_and_docs_page_without_cdn(client):
@@ -17,7 +19,7 @@ def test_schema_and_docs_page_without_cdn(client):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     html = docs.content.decode()
-    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assets = re.findall(ASSET, html)
     # Swagger UI's set-up is a script of its own (no inline script), and reads the schema.
     setup = [a for a in assets if a.startswith("/api/docs/?script")]
     assert len(setup) == 1 and "/api/schema/" in client.get(setup[0]).content.decode()
@@ -29,7 +31,7 @@ def test_schema_and_docs_page_without_cdn(client):
     assert redoc.status_code == 200
     html = redoc.content.decode()
     assert "<script>" not in html and "googleapis" not in html and 'spec-url="/api/schema/"' in html
-    for asset in re.findall(r'(?:src|href)="([^"]+)"', html):
+    for asset in re.findall(ASSET, html):
         assert asset.startswith("/static/") and finders.find(asset.removeprefix(settings.STATIC_URL)), asset
 
 
@@ -60,3 +62,19 @@ def test_community_race_paths_document_their_errors(client):
     assert set(csv) == {"text/csv", "application/json"}
     page = paths["/api/races/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert page["$ref"].endswith("PaginatedRaceList")
+
+
+@pytest.mark.parametrize("url, current", [("/api/docs/", "/api/docs/"), ("/api/docs/redoc/", "/api/docs/redoc/")])
+def test_docs_pages_sit_under_the_sites_bar(client, url, current):
+    html = client.get(url).content.decode()
+    bar = html[html.index('<header class="docs-bar">') : html.index("</header>")]
+    assert 'href="/"' in bar and "Back to the league" in bar and 'href="/guide/"' in bar
+    assert f'href="{current}" aria-current="page"' in bar  # which of the two renderings this is
+    assert 'href="/api/schema/"' in bar
+    assert "<style" not in html and 'href="/static/web/css/apidocs.css"' in html
+    assert 'name="viewport" content="width=device-width, initial-scale=1"' in html
+
+
+def test_swagger_ui_uses_its_dark_mode_in_the_sites_colours(client):
+    html = client.get("/api/docs/").content.decode()
+    assert '<html lang="en" class="dark-mode">' in html

@@ -1,5 +1,6 @@
 /* Race times for the viewer: each [data-local-time] shows its moment on the viewer's
- * own clock where that reads differently from the race's zone, and each
+ * own clock where that reads differently from the race's zone, each [data-local-clock]
+ * (a <time datetime="ISO">) is rewritten on the viewer's clock, naming the zone, and each
  * [data-countdown] counts down to its moment every second.
  *
  *   <span class="countdown" data-countdown="ISO" data-zero-text="Open now">Opens in
@@ -25,6 +26,21 @@ function showLocalTimes() {
   });
 }
 
+function showLocalClocks() {
+  const zone = browserTimeZone();
+  if (!zone) return;
+  document.querySelectorAll("[data-local-clock]").forEach((el) => {
+    const local = formatZoned(el.getAttribute("datetime"), zone);
+    if (!local) return;
+    el.textContent = `${local} `;
+    const label = document.createElement("span");
+    label.className = "zone";
+    label.textContent = `your time (${zone.replaceAll("_", " ")})`;
+    el.append(label);
+    el.dataset.localised = "1";
+  });
+}
+
 function tick(counters) {
   const now = Date.now() + skewMs;
   let running = false;
@@ -46,6 +62,7 @@ function tick(counters) {
 }
 
 showLocalTimes();
+showLocalClocks();
 const counters = [...document.querySelectorAll("[data-countdown]")];
 if (counters.length && tick(counters)) {
   const timer = setInterval(() => {

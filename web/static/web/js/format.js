@@ -69,10 +69,11 @@ export function formatRaceTime(value) {
   return `${sign}${secs}.${ms}`;
 }
 
-/** A gap to the leader: "+0.518", "+1:02.000"; the leader (0) and null -> "—". */
+/** A gap to the leader: "+0.518", "+1:02.000", a tie "+0.000"; no gap (the leader's own
+ * row: null) -> "—". */
 export function formatGap(value) {
-  if (value === null || value === undefined || value === 0 || value === false) return NO_TIME;
-  return "+" + formatRaceTime(value);
+  const time = formatRaceTime(value);
+  return time === NO_TIME ? NO_TIME : "+" + time;
 }
 
 /** A running clock, minutes always shown so that it keeps its width: 8.067 -> "0:08.067". */

@@ -5,6 +5,8 @@
  * - [data-width-pct="42.5"] bars get that width and [data-speed-gradient] legends their
  *   gradient: the Content-Security-Policy refuses style="" attributes in the markup, not
  *   styles set from a script.
+ * - <details data-close-narrow="(media query)"> start closed where the query matches (the
+ *   guide's contents: open beside the text on a wide screen, one tap away on a phone).
  * Live updates are web/js/live/main.js, loaded by the pages that have them. */
 
 function copyText(text) {
@@ -67,4 +69,8 @@ document.querySelectorAll("[data-width-pct]").forEach((bar) => {
 
 document.querySelectorAll("[data-speed-gradient]").forEach((legend) => {
   legend.style.setProperty("--speed-gradient", legend.dataset.speedGradient);
+});
+
+document.querySelectorAll("details[data-close-narrow]").forEach((details) => {
+  if (window.matchMedia(details.dataset.closeNarrow).matches) details.open = false;
 });

@@ -33,7 +33,7 @@ export function boardRow(row, laps) {
   const id = row.finished ? "board-row-finished" : "board-row-dnf";
   const me = viewer();
   const mine = me !== null && row.racer === me;
-  const tr = racerRow(id, row, [medal(row.rank), !row.finished ? "dnf" : !row.gap_s ? "is-leader" : "", mine ? "me" : ""]);
+  const tr = racerRow(id, row, [medal(row.rank), !row.finished ? "dnf" : row.rank === 1 ? "is-leader" : "", mine ? "me" : ""]);
   tr.id = `rank-${row.rank}`;
   tr.setAttribute("data-result-id", row.result_id);
   const you = tr.querySelector(".c-racer .you");
@@ -43,7 +43,8 @@ export function boardRow(row, laps) {
   }
   if (row.finished) {
     setText(tr, ".c-time", formatRaceTime(row.time_s));
-    setText(tr, ".c-gap", formatGap(row.gap_s));
+    // The leader's own row has no gap; a tie with the leader reads +0.000. The time on hover.
+    setText(tr, ".c-gap", formatGap(row.rank === 1 ? null : row.gap_s)).title = formatRaceTime(row.time_s);
   } else {
     fillProgress(tr, row, laps);
   }

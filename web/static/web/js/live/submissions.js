@@ -1,6 +1,12 @@
 /* A racer's own submissions, live (the owner's sockets only): [data-submission-id]
  * [data-status] on the submission page (#submission-status and its badge) and the
- * garage's rows; one socket per submission that is not final, at most 20 a page.
+ * garage's rows; one socket per submission that is not final, or whose result's video is
+ * still rendering ([data-video-status]), at most 20 a page.
+ *
+ * Everything on the submission page follows the stream: the status card, the result
+ * figures, the failure panel, the video player once the video is ready (a status message
+ * carries the result's `video_status`), and the "queued" notice the race page left at the
+ * top goes once the run has started.
  *
  * The server renders what a status change shows: the status card (the page's whole main
  * content when the run ends, so that the result, lap times and replay link appear) and the
@@ -13,7 +19,13 @@ import { highlight } from "./rows.js";
 import { LiveSocket } from "./socket.js";
 
 const FINAL = new Set(["finished", "failed", "error"]);
+const VIDEO_WAITING = new Set(["pending", "rendering"]);
 const MAX_SOCKETS = 20;
+
+/** Whether a status message (or a node's attributes) leaves nothing more to follow. */
+function settled(status, videoStatus) {
+  return FINAL.has(status) && !VIDEO_WAITING.has(videoStatus || "");
+}
 
 class Submission {
   constructor(id) {
@@ -43,15 +55,18 @@ class Submission {
 
   status(message) {
     const final = Boolean(message.final) || FINAL.has(message.status);
-    if (final) this.socket.stop();
+    const video = message.result ? message.result.video_status : null;
+    if (settled(message.status, video)) this.socket.stop();
     this.progress = message.status === "running" && message.lap
       ? { lap: message.lap, laps: message.laps, time_s: null } : null;
     const card = this.card();
     const error = card && card.querySelector("[data-role=error]");
     const errorChanged = card && (message.error || "") !== (error ? error.textContent : "");
+    const videoChanged = card && video !== null && video !== card.getAttribute("data-video-status");
     const changed = message.status !== this.seen;
     this.seen = message.status;
-    if (changed || errorChanged) this.refresh(final);
+    if (card && message.status !== "queued") dropQueuedNotice();
+    if (changed || errorChanged || videoChanged) this.refresh(final);
     else this.showProgress();
   }
 
@@ -97,10 +112,17 @@ class Submission {
   }
 }
 
+// The race page's "queued ... this page follows it" notice, once the run has moved on.
+function dropQueuedNotice() {
+  document.querySelectorAll(".messages").forEach((box) => box.remove());
+}
+
 export function followSubmissions() {
   const ids = new Set();
   document.querySelectorAll("[data-submission-id][data-status]").forEach((node) => {
-    if (!FINAL.has(node.getAttribute("data-status"))) ids.add(node.getAttribute("data-submission-id"));
+    if (!settled(node.getAttribute("data-status"), node.getAttribute("data-video-status"))) {
+      ids.add(node.getAttribute("data-submission-id"));
+    }
   });
   Array.from(ids).slice(0, MAX_SOCKETS).forEach((id) => new Submission(id));
 }

@@ -1,0 +1,112 @@
+"""A failed run explained: where and when it failed, what usually causes that kind of
+failure, the replay up to the failure, and the local command that races it again.
+
+The submission page, the API and the live message all read a failure through
+`failure_explained`; the words of each kind live in simulator/failures.py.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+from django.conf import settings
+
+from league.models import Race
+from simulator.failures import failure_kind
+from simulator.params import DEFAULT_MAX_METADATA_BYTES, DEFAULT_MAX_MODEL_BYTES, SENSORS
+from tracks.selectors import track_geometry
+
+from .models import Submission
+from .replays import ReplayMissing
+
+# The figures of where and when, as the simulator reports them (simulator/race.py fail()).
+WHERE_KEYS = ("step", "clock_s", "lap", "laps_completed", "progress", "x_m", "y_m", "heading_rad", "speed_m_s")
+
+
+def track_argument(race: Race) -> str:
+    """What `--track` takes to race this race's track at home: a shipped track's slug, or
+    the track's file (downloaded from its page) for any other."""
+    return race.track.slug if race.track.is_shipped else f"{race.track.slug}.npy"
+
+
+def reproduce_command(race: Race, *, json_output: bool = True) -> str:
+    """The exact `python -m simulator race` command of this race's settings, for the
+    model's files in the current folder (what the league's worker runs, paths aside)."""
+    args = [
+        "python", "-m", "simulator", "race", "model.onnx", "--metadata", "model_metadata.json",
+        "--track", track_argument(race), "--laps", str(race.laps), "--timing", race.timing_method,
+        "--penalty", f"{float(race.off_track_penalty_s):g}", "--time-cap", f"{float(race.time_cap_s):g}",
+    ]  # fmt: skip
+    if race.allowed_sensors and set(race.allowed_sensors) != set(SENSORS):  # the default: all
+        args += ["--sensors", ",".join(race.allowed_sensors)]
+    if race.off_track_limit:
+        args += ["--off-track-limit", str(int(race.off_track_limit))]
+    if race.reversed:
+        args.append("--reverse")
+    # The league's size caps, where they differ from what a local run allows by default.
+    if int(settings.RACING["MAX_MODEL_BYTES"]) != DEFAULT_MAX_MODEL_BYTES:
+        args += ["--max-model-bytes", str(int(settings.RACING["MAX_MODEL_BYTES"]))]
+    if int(settings.RACING["MAX_METADATA_BYTES"]) != DEFAULT_MAX_METADATA_BYTES:
+        args += ["--max-metadata-bytes", str(int(settings.RACING["MAX_METADATA_BYTES"]))]
+    if json_output:
+        args += ["--json", "--replay", "replay.json"]
+    return shlex.join(args)
+
+
+def failure_explained(submission: Submission) -> dict | None:
+    """A failed submission's failure for people: kind, title, message, where and when
+    (null figures when the sandbox ended the run before the simulator could say), the
+    usual causes, the reproduce command and whether a partial replay exists. None for
+    any other status: a platform error is never blamed on the model."""
+    if submission.status != Submission.Status.FAILED:
+        return None
+    stored = submission.failure if isinstance(submission.failure, dict) else {}
+    kind = failure_kind(stored.get("kind"))
+    where = {key: stored.get(key) for key in WHERE_KEYS}
+    return {
+        "kind": kind.key,
+        "title": kind.title,
+        "message": stored.get("message") or submission.error,
+        **where,
+        "located": where["step"] is not None,
+        "causes": list(kind.causes),
+        "reproduce": reproduce_command(submission.race),
+        "track_argument": track_argument(submission.race),
+        "has_partial_replay": bool(submission.partial_replay),
+    }
+
+
+def partial_replay_read(submission: Submission) -> dict:
+    """The stored replay of a failed run, up to the failure (the simulator's replay JSON)."""
+    if not submission.partial_replay:
+        raise ReplayMissing(f"submission {submission.pk} has no partial replay")
+    try:
+        with submission.partial_replay.open("rb") as fh:
+            data = json.loads(fh.read())
+    except (OSError, ValueError) as exc:
+        raise ReplayMissing(f"the partial replay of submission {submission.pk} cannot be read: {exc}") from None
+    if not isinstance(data, dict) or "trajectory" not in data:
+        raise ReplayMissing(f"the partial replay of submission {submission.pk} is not a replay file")
+    return data
+
+
+def partial_replay_payload(submission: Submission) -> dict:
+    """The partial replay as the replay viewer reads it: the stored file with the track's
+    geometry in its `track` block, and who, where and the failure in `meta`."""
+    data = partial_replay_read(submission)
+    race = submission.race
+    track = dict(data.get("track") or {})
+    track["ref"] = track_argument(race)
+    track.update(track_geometry(race.track, reverse=bool(track.get("reversed"))))
+    data["track"] = track
+    data["meta"] = {
+        "submission_id": submission.pk,
+        "racer": submission.racer.alias,
+        "race": {"id": race.pk, "name": race.display_name, "laps": race.laps,
+                 "timing_method": race.timing_method, "off_track_penalty_s": race.off_track_penalty_s,
+                 "time_cap_s": race.time_cap_s},
+        "status": "failed",
+        "failure": submission.failure,
+    }  # fmt: skip
+    return data
