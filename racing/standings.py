@@ -100,7 +100,7 @@ def race_standing_apply(result) -> None:
     if _removed_racer_ids(race) & {result.racer_id}:
         return  # kept on record, off the board
     submissions = Result.objects.filter(race=race, racer_id=result.racer_id, superseded_at__isnull=True).count()
-    row = RaceStanding.objects.select_for_update().filter(race=race, racer_id=result.racer_id).first()
+    row = RaceStanding.objects.select_for_update(of=("self",)).filter(race=race, racer_id=result.racer_id).first()
     if row is None:
         row = RaceStanding(race=race, racer_id=result.racer_id, rank=0, points=0)
         _fill_standing(row, result)

@@ -71,7 +71,7 @@ def submission_claim(submission_id: int) -> Claim | None:
     (already raced, or taken by another worker)."""
     with transaction.atomic():
         submission = (
-            Submission.objects.select_for_update()
+            Submission.objects.select_for_update(of=("self",))
             .select_related("model", "race__track", "race__season", "racer")
             .filter(pk=submission_id)
             .first()
@@ -214,7 +214,7 @@ def _race(claim: Claim, workdir: Path) -> RaceRun:
 def _locked_claim(claim: Claim) -> Submission:
     """Re-read the submission under a lock; raise LeaseLost if it is no longer ours."""
     submission = (
-        Submission.objects.select_for_update()
+        Submission.objects.select_for_update(of=("self",))
         .select_related("race__season", "racer")
         .get(pk=claim.submission.pk)
     )
