@@ -13,12 +13,14 @@ import shlex
 from django.conf import settings
 
 from league.models import Race
+from league.rules import race_format
 from simulator.failures import failure_kind
 from simulator.params import DEFAULT_MAX_METADATA_BYTES, DEFAULT_MAX_MODEL_BYTES, SENSORS
 from tracks.selectors import track_geometry
 
 from .models import Submission
 from .replays import ReplayMissing
+from .runner import format_arguments
 
 # The figures of where and when, as the simulator reports them (simulator/race.py fail()).
 WHERE_KEYS = ("step", "clock_s", "lap", "laps_completed", "progress", "x_m", "y_m", "heading_rad", "speed_m_s")
@@ -44,6 +46,7 @@ def reproduce_command(race: Race, *, json_output: bool = True) -> str:
         args += ["--off-track-limit", str(int(race.off_track_limit))]
     if race.reversed:
         args.append("--reverse")
+    args += format_arguments(race_format(race))  # boxes or bots, and their seed
     # The league's size caps, where they differ from what a local run allows by default.
     if int(settings.RACING["MAX_MODEL_BYTES"]) != DEFAULT_MAX_MODEL_BYTES:
         args += ["--max-model-bytes", str(int(settings.RACING["MAX_MODEL_BYTES"]))]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import PurePath
 
+from simulator.formats.params import BOT_RGB, BOX_RGB
 from simulator.simtrace import simtrace_csv
 from tracks.pictures import sim_track
 from tracks.selectors import track_geometry
@@ -47,6 +48,8 @@ def result_meta(result: Result) -> dict:
             "timing_method": race.timing_method,
             "off_track_penalty_s": race.off_track_penalty_s,
             "time_cap_s": race.time_cap_s,
+            "format": race.format,
+            "collision_penalty_s": race.collision_penalty_s,
         },
         "status": result.status,
         "official_time_s": result.official_time_s,
@@ -63,6 +66,9 @@ def replay_payload(result: Result) -> dict:
     track["ref"] = PurePath(str(track.get("ref") or "")).name
     track.update(track_geometry(result.race.track, reverse=bool(track.get("reversed"))))
     data["track"] = track
+    if isinstance(data.get("obstacles"), dict):
+        # How boxes and bots look (the simulator's colours, which its videos draw too).
+        data["obstacles"] = {**data["obstacles"], "box_rgb": list(BOX_RGB), "bot_rgb": list(BOT_RGB)}
     data["meta"] = result_meta(result)
     return data
 

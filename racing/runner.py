@@ -2,7 +2,8 @@
 
 Two entry points, both through `racing.sandbox.run_sandboxed`:
 - `check_upload`: `python -m simulator check` (static checks and a trial inference);
-- `race_model`: `python -m simulator race` (an official time trial, with its replay).
+- `race_model`: `python -m simulator race` (an official run in the race's format: time
+  trial, object avoidance or head-to-bot, with its replay).
 
 Every outcome is sorted into the model's fault (`ModelRejected` at upload,
 `RaceRun.kind == "failed"` at race time, with a message for the competitor) or the
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from simulator.formats import RaceFormat
 from simulator.params import TIME_CAP_RANGE_S
 
 from .models import Result
@@ -205,6 +207,29 @@ def _failed(message: str, kind: str, outcome: Outcome, failure: dict | None = No
     return RaceRun("failed", None, message, replay_path, outcome, failure)
 
 
+def format_arguments(race_format: RaceFormat) -> list[str]:
+    """The command line's flags of a race format (none for a time trial): what the worker
+    passes, and what the reproduce command shows."""
+    if race_format.race_type == "time_trial":
+        return []
+    args = ["--race-type", race_format.race_type]
+    if race_format.has_boxes:
+        args += ["--objects", str(race_format.objects), "--placement", race_format.placement]
+        if race_format.placement == "fixed":
+            args += ["--fixed-positions", ",".join(f"{f.lane}:{_exact(f.progress_pct)}" for f in race_format.fixed_objects)]
+    if race_format.has_bots:
+        args += ["--bots", str(race_format.bots), "--bot-speed", _exact(race_format.bot_speed_m_s)]
+        if race_format.bot_lane_change:
+            args.append("--bot-lane-change")
+    return args + ["--collision-penalty", _exact(race_format.collision_penalty_s), "--seed", str(race_format.seed)]
+
+
+def _exact(value: float) -> str:
+    """Short where that reads back the same number (0.75), every digit otherwise."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(float(value))
+
+
 def race_model(
     *,
     workdir: Path,
@@ -218,6 +243,7 @@ def race_model(
     off_track_limit: int = 0,
     reverse: bool = False,
     allowed_sensors: list[str] | tuple[str, ...] = (),
+    race_format: RaceFormat | None = None,
     on_progress: Callable[[dict], None] | None = None,
     on_tick: Callable[[], None] | None = None,
     tick_s: float = 1.0,
@@ -247,6 +273,8 @@ def race_model(
         args += ["--off-track-limit", str(int(off_track_limit))]
     if reverse:
         args.append("--reverse")
+    if race_format is not None:
+        args += format_arguments(race_format)
 
     def stderr_line(line: str) -> None:
         if on_progress is None or not line.startswith("{"):

@@ -67,6 +67,7 @@ def _fill_standing(row: RaceStanding, result) -> None:
     row.laps = result.laps_completed
     row.progress = result.progress
     row.off_track_count = result.off_track_count
+    row.collision_count = result.collision_count
     row.submitted_at = result.submission.created_at
     row.simulator_version = result.simulator_version
 
@@ -144,7 +145,7 @@ def standings_rebuild(race: Race) -> None:
         RaceStanding.objects.bulk_create(new_rows, batch_size=500)
         fields = [
             "result", "finished", "time_s", "best_lap_s", "laps", "progress",
-            "off_track_count", "submitted_at", "submissions", "simulator_version",
+            "off_track_count", "collision_count", "submitted_at", "submissions", "simulator_version",
         ]  # fmt: skip
         RaceStanding.objects.bulk_update(updated, fields, batch_size=500)
         _race_rerank(race)

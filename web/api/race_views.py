@@ -98,7 +98,12 @@ class RaceListApi(APIView):
         description="Facilitators and admins. Create a community race on a track you may race "
         "on (`track`: its slug) with any of the settings; the others take the community "
         "defaults (3 laps, total_time, 3 s penalty, 180 s cap, 50 / 10 submissions, open now "
-        "for 7 days, public). Unlisted and private races answer with their `invite_url`. " + TIMES,
+        "for 7 days, public). Unlisted and private races answer with their `invite_url`. "
+        "The format (`format`: time_trial, object_avoidance with `objects`, `placement`, "
+        "`fixed_positions`; head_to_bot with `bots`, `bot_speed`, `bot_lane_change`; both with "
+        "`collision_penalty_s` and `seed`) is chosen here: the off-track penalty defaults to 5 s "
+        "with boxes or bots, the seed to a random one, and the boxes and bots must fit the "
+        "track (a 400 says how). " + TIMES,
     )
     def post(self, request):
         data = RaceSettingsInput(data=request.data)
@@ -128,8 +133,8 @@ class RaceDetailApi(APIView):
         ),
         tags=["races"],
         description="The race's facilitator and admins. Change any setting until the race "
-        "opens; afterwards the name, the description and `closes_at` (a later time extends "
-        "the race; to end it now, `POST .../close/`). " + TIMES,
+        "opens (the format and its settings too); afterwards the name, the description and "
+        "`closes_at` (a later time extends the race; to end it now, `POST .../close/`). " + TIMES,
     )
     def patch(self, request, race_id: int):
         race = managed_race_or_404(request, race_id)
