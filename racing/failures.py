@@ -7,7 +7,6 @@ The submission page, the API and the live message all read a failure through
 
 from __future__ import annotations
 
-import json
 import shlex
 
 from django.conf import settings
@@ -19,7 +18,7 @@ from simulator.params import DEFAULT_MAX_METADATA_BYTES, DEFAULT_MAX_MODEL_BYTES
 from tracks.selectors import track_geometry
 
 from .models import Submission
-from .replays import ReplayMissing
+from .replays import replay_file_read
 from .runner import format_arguments
 
 # The figures of where and when, as the simulator reports them (simulator/race.py fail()).
@@ -82,16 +81,7 @@ def failure_explained(submission: Submission) -> dict | None:
 
 def partial_replay_read(submission: Submission) -> dict:
     """The stored replay of a failed run, up to the failure (the simulator's replay JSON)."""
-    if not submission.partial_replay:
-        raise ReplayMissing(f"submission {submission.pk} has no partial replay")
-    try:
-        with submission.partial_replay.open("rb") as fh:
-            data = json.loads(fh.read())
-    except (OSError, ValueError) as exc:
-        raise ReplayMissing(f"the partial replay of submission {submission.pk} cannot be read: {exc}") from None
-    if not isinstance(data, dict) or "trajectory" not in data:
-        raise ReplayMissing(f"the partial replay of submission {submission.pk} is not a replay file")
-    return data
+    return replay_file_read(submission.partial_replay, f"the failed run of submission {submission.pk}")
 
 
 def partial_replay_payload(submission: Submission) -> dict:

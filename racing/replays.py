@@ -22,18 +22,23 @@ class ReplayMissing(LookupError):
 # --- Replay data --------------------------------------------------------------------------
 
 
-def replay_read(result: Result) -> dict:
-    """The stored replay file (the simulator's replay JSON) of a result."""
-    if not result.replay:
-        raise ReplayMissing(f"result {result.pk} has no replay file")
+def replay_file_read(fieldfile, what: str) -> dict:
+    """A stored replay file (the simulator's replay JSON); `what` names it in the errors."""
+    if not fieldfile:
+        raise ReplayMissing(f"{what} has no replay file")
     try:
-        with result.replay.open("rb") as fh:
+        with fieldfile.open("rb") as fh:
             data = json.loads(fh.read())
     except (OSError, ValueError) as exc:
-        raise ReplayMissing(f"the replay of result {result.pk} cannot be read: {exc}") from None
+        raise ReplayMissing(f"the replay of {what} cannot be read: {exc}") from None
     if not isinstance(data, dict) or "trajectory" not in data:
-        raise ReplayMissing(f"the replay of result {result.pk} is not a replay file")
+        raise ReplayMissing(f"the replay of {what} is not a replay file")
     return data
+
+
+def replay_read(result: Result) -> dict:
+    """The stored replay file of a result."""
+    return replay_file_read(result.replay, f"result {result.pk}")
 
 
 def result_meta(result: Result) -> dict:
