@@ -164,12 +164,13 @@ def make_observer(buffers: dict[str, np.ndarray], track: Track, params: SimParam
             if obstacles is not None and obstacles.boxes:
                 sens = _lidar_with_boxes(track, params, obstacles)
             if obstacles is None or not obstacles.bots:
-                fills.append(lambda car, proj, s=sens, v=view: s.fill(v, car))
+                fills.append(sens.writer(view))
             else:
                 seen = ObstacleLidar(params.lidar)
+                write = sens.writer(view)
 
-                def fill_lidar(car, proj, s=sens, v=view, seen=seen):
-                    s.fill(v, car)
+                def fill_lidar(car, proj, write=write, v=view, seen=seen):
+                    write(car)
                     seen.fill(v, obstacles, car)
 
                 fills.append(fill_lidar)
