@@ -194,7 +194,7 @@ def cmd_duel(args) -> int:
         raise UsageError(str(exc)) from None
     if args.replay and not Path(args.replay).resolve().parent.is_dir():
         raise UsageError(f"--replay: folder {Path(args.replay).resolve().parent} does not exist")
-    track = _load_track(args.track)
+    track = _load_track(args.track, args.reverse)
     policies = []
     for side in ("a", "b"):
         model, meta = getattr(args, f"model_{side}"), getattr(args, f"metadata_{side}")
@@ -479,6 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help=f"seconds added to both cars per contact (default {RaceFormat.collision_penalty_s:g})")
     du.add_argument("--start", default="side_by_side", choices=STARTS, help="the grid (default side_by_side)")
     du.add_argument("--seed", type=int, default=0, help="where on the lap the grid stands (default 0: the start line)")
+    du.add_argument("--reverse", action="store_true", help=REVERSE_HELP)
     du.add_argument("--swap", action="store_true", help="b in position 1")
     du.add_argument("--match", action="store_true", help="a match: both grids (a first, then b in position 1)")
     du.add_argument("--json", action="store_true", help="print one JSON object with the duel (or match)")

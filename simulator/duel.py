@@ -117,7 +117,6 @@ class Duel:
         for k, side in enumerate(SIDES):
             s_m, offset_m = grid[(k == 1) != swapped]
             trial = TimeTrial(track, rules, params, buffers[k], start_s_m=s_m, race_format=fmt)
-            x, y, h = track.point_at(s_m)
             nx, ny = -math.sin(trial.car.heading_rad), math.cos(trial.car.heading_rad)
             trial.car = CarState(trial.car.x_m + offset_m * nx, trial.car.y_m + offset_m * ny,
                                  trial.car.heading_rad, 0.0, 0.0)

@@ -112,7 +112,7 @@ def test_contact_between_the_cars_is_a_collision_for_both(long_track):
     assert len(duel.collisions) == 1
     for trial in (a, b):
         assert trial.collision_count == 1 and trial.crashed
-        event = [e for e in trial.events if e["type"] == "collision"][0]
+        event = next(e for e in trial.events if e["type"] == "collision")
         assert event["obstacle_kind"] == "car" and event["penalty_s"] == 4.0
         assert trial._penalties_s == 4.0
         assert trial.car.speed_m_s == 0.0
