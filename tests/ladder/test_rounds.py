@@ -13,30 +13,17 @@ from ladder.matches import match_claim, match_record, match_rerun
 from ladder.models import LadderRules, Match, Rating
 from ladder.ratings import NEW_SUBMISSION_SIGMA_BUMP, newcomer
 from ladder.rounds import pair_round, ratings_sync
-from racing.models import Result, Submission
-from racing.standings import race_standing_apply
+from racing.models import Submission
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
 
 def _race(**rules):
-    race = f.race()
-    race.format = "head_to_head"
-    race.save(update_fields=["format"])
-    LadderRules.objects.create(race=race, **rules)
-    return race
+    return f.head_to_head_race(**rules)
 
 
-def _qualified(race, racer, time_s: float = 30.0) -> Submission:
-    """A submission whose qualifying run raced (a result on the board)."""
-    sub = Submission.objects.create(racer=racer, model=f.policy_model(racer), race=race, status="finished")
-    result = Result.objects.create(
-        submission=sub, race=race, racer=racer, status="finished", timing_method="TOTAL_TIME",
-        official_time_s=time_s, laps_completed=3, total_time_s=time_s, progress=0.0, off_track_count=0,
-        steps=100, simulator_version="t", onnxruntime_version="t", numpy_version="t")
-    race_standing_apply(result)
-    return sub
+_qualified = f.qualified_submission
 
 
 def test_ratings_follow_the_latest_valid_submission():
