@@ -29,6 +29,7 @@ from .models import Match, Rating
 from .runner import match_arguments, race_match
 from .selectors import ladder_rules
 from .signals import ladder_changed, match_changed
+from .videos import match_videos_enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +160,7 @@ def match_record(match: Match, result: dict, replays: list[bytes | None]) -> Mat
             _rate(fresh)
         fresh.save()
         match_changed.send(Match, match=fresh)
+        match_videos_enqueue_on_commit(fresh)
         if fresh.bracket_match_id is not None:
             bracket_advance(fresh)
             bracket_start_ready(fresh.bracket_match.bracket)

@@ -130,6 +130,9 @@ class Match(models.Model):
     rating_change = models.JSONField(null=True, blank=True, help_text="mu and sigma of both sides, before and after.")
     replay_1 = models.FileField(upload_to=match_replay_upload_to, blank=True)
     replay_2 = models.FileField(upload_to=match_replay_upload_to, blank=True)
+    # Each duel's MP4, rendered after the match by the video queue (ladder/videos.py).
+    video_1 = models.FileField(upload_to=match_replay_upload_to, blank=True)
+    video_2 = models.FileField(upload_to=match_replay_upload_to, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     rerun_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -119,6 +119,7 @@ def match_row(match: Match) -> dict:
         "rating_change": match.rating_change,
         "duels": duels,
         "replays": [k for k in (1, 2) if getattr(match, f"replay_{k}")],
+        "videos": [k for k in (1, 2) if getattr(match, f"video_{k}")],
         "error": match.error if match.status == Match.Status.ERROR else "",
         "created_at": match.created_at,
         "finished_at": match.finished_at,

@@ -14,6 +14,7 @@ from ladder.models import Bracket, LadderRules, Match, Rating
 from ladder.rounds import ladder_round
 from racing.models import Submission
 from racing.submissions import submission_create
+from simulator.video.encode import probe_video
 from tests import factories as f
 from tests.conftest import wait_for
 from tests.simulator import builders as B
@@ -72,3 +73,17 @@ def test_the_ladder_rates_racers_and_the_finals_crown_the_fastest(start_worker):
     finals = Match.objects.filter(race=race, bracket_match__isnull=False)
     assert finals.count() in (6, 7) and not finals.filter(rated=True).exists()
 
+
+
+def test_a_match_s_duels_get_their_videos(start_worker, settings):
+    race = _h2h_race(matches_per_hour=60, finals_size=4)
+    for name, speed in (("Quick", 2.0), ("Crawl", 1.0)):
+        racer = f.racer(name)
+        model = f.policy_model(racer, onnx_bytes=B.pursuit_model(speed), metadata=B.continuous_metadata())
+        submission_create(racer=racer, model=model, race=race)
+    start_worker(LADDER_ROUND_S="1")
+    match = wait_for(lambda: Match.objects.filter(race=race, status="finished").exclude(video_1="").exclude(
+        video_2="").first(), timeout_s=300, what="a match's two videos")
+    path = settings.MEDIA_ROOT + "/" + match.video_2.name
+    info = probe_video(path)
+    assert info["frames"] == max(match.result["duels"][1]["a"]["steps"], 1)

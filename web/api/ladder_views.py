@@ -21,6 +21,7 @@ from ladder.models import Match
 from ladder.replays import MatchReplayMissing, match_replay_payload
 from league import access
 from league.models import Racer
+from web.rangeserve import stored_file_response
 
 from . import errors
 from .pagination import page_response, paginated
@@ -106,6 +107,30 @@ class MatchReplayApi(APIView):
         response = HttpResponse(json.dumps(payload, separators=(",", ":")), content_type="application/json")
         response["Cache-Control"] = f"{'public' if publicly_cacheable(match.race) else 'private'}, max-age=300"
         return response
+
+
+class MatchVideoApi(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        responses={
+            (200, "video/mp4"): OpenApiResponse(OpenApiTypes.BINARY, description="The duel's MP4: both cars, their names and the gap."),
+            (206, "video/mp4"): OpenApiResponse(OpenApiTypes.BINARY, description="The requested byte range."),
+            302: OpenApiResponse(description="With media in object storage: a link to the MP4 signed for a few minutes."),
+            404: errors.detail(NO_SUCH_MATCH + " Or the duel's video is not rendered (yet)."),
+            416: OpenApiResponse(description="The byte range lies outside the file."),
+        },
+        tags=["head-to-head"],
+    )
+    def get(self, request, match_id: int, duel: int):
+        match = _match_or_404(request, match_id, replay=True)
+        video = getattr(match, f"video_{duel}", None) if duel in (1, 2) else None
+        if not video:
+            raise NotFound("This duel has no video (yet): videos are rendered after the match.")
+        try:
+            return stored_file_response(request, video, "video/mp4", filename=f"match-{match.pk}-{duel}.mp4")
+        except (FileNotFoundError, OSError):
+            raise NotFound("The video file of this duel is missing.") from None
 
 
 class MatchRerunApi(APIView):

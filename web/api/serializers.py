@@ -529,6 +529,7 @@ class MatchOutput(serializers.Serializer):
     rating_change = serializers.JSONField(allow_null=True, help_text="mu and sigma of a and b: [before, after].")
     duels = DuelSummaryOutput(many=True)
     replays = serializers.ListField(child=serializers.IntegerField(), help_text="The duels (1, 2) with a replay at /api/matches/{id}/replay/{duel}/.")
+    videos = serializers.ListField(child=serializers.IntegerField(), help_text="The duels with an MP4 (both cars) at /api/matches/{id}/video/{duel}/, rendered after the match.")
     error = serializers.CharField(help_text="Why a match ended in error (the platform's fault).")
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)

@@ -79,6 +79,7 @@ urlpatterns = [
     path("races/<int:race_id>/bracket/", ladder_views.RaceBracketApi.as_view(), name="api-race-bracket"),
     path("matches/<int:match_id>/", ladder_views.MatchDetailApi.as_view(), name="api-match"),
     path("matches/<int:match_id>/replay/<int:duel>/", ladder_views.MatchReplayApi.as_view(), name="api-match-replay"),
+    path("matches/<int:match_id>/video/<int:duel>/", ladder_views.MatchVideoApi.as_view(), name="api-match-video"),
     path("matches/<int:match_id>/rerun/", ladder_views.MatchRerunApi.as_view(), name="api-match-rerun"),
     path("races/<int:race_id>/results.csv", export_views.RaceResultsCsvApi.as_view(), name="api-race-results-csv"),
     path("races/<int:race_id>/results.json", export_views.RaceResultsJsonApi.as_view(), name="api-race-results-json"),

@@ -104,4 +104,5 @@ def match_replay(request, match_id: int, duel: int):
     return render(request, "league/match_replay.html", {
         "match": match, "row": row, "race": match.race, "duel": duel, "d": d, "config": config,
         "other_duel": 3 - duel, "replay_json_url": reverse("api-match-replay", args=[match.pk, duel]),
+        "video_url": reverse("api-match-video", args=[match.pk, duel]) if getattr(match, f"video_{duel}") else None,
     })
