@@ -135,3 +135,14 @@ def test_finals_need_two_rated_racers(as_):
     assert resp.status_code == 400 and "at least two" in resp.json()["detail"]
     with pytest.raises(Exception, match="at least two"):
         finals_begin(race)
+
+
+def test_a_facilitator_creates_a_head_to_head_race(as_):
+    f.track("oval-loop")
+    fran = f.facilitator("Fran Fac")
+    resp = as_(fran).post("/api/races/", {"name": "Duels", "track": "oval-loop", "format": "head_to_head",
+                                           "collision_penalty_s": 4.0}, format="json")
+    assert resp.status_code == 201, resp.json()
+    body = resp.json()
+    assert body["format"] == "head_to_head" and body["collision_penalty_s"] == 4.0
+    assert as_(None).get(f"/api/races/{body['id']}/matches/").json()["count"] == 0
