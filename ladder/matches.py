@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import shlex
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from racing.failures import track_argument
 from racing.models import Submission
 from racing.runner import PlatformFault
 from racing.uploads import model_metadata_bytes
@@ -71,6 +73,25 @@ def race_match_task(match_id: int) -> str:
     return match_race(match_id)
 
 
+def match_flags(match: Match) -> list[str]:
+    """The duel command's flags of a match: its race's rules and grid, its seed."""
+    race = match.race
+    rules = ladder_rules(race)
+    return match_arguments(
+        laps=race.laps, off_track_penalty_s=race.off_track_penalty_s, time_cap_s=race.time_cap_s,
+        reverse=race.reversed,
+        settings=DuelSettings(start=rules.start, collision_penalty_s=race.collision_penalty_s, seed=match.seed),
+    )
+
+
+def duel_command(match: Match, duel: int) -> str:
+    """The duel at home: `python -m simulator duel` with the two models in folders a/ and b/."""
+    args = ["python", "-m", "simulator", "duel", "a/model.onnx", "b/model.onnx",
+            "--metadata-a", "a/model_metadata.json", "--metadata-b", "b/model_metadata.json",
+            "--track", track_argument(match.race), *match_flags(match)]
+    return shlex.join(args + (["--swap"] if duel == 2 else []) + ["--json"])
+
+
 def match_claim(match_id: int) -> Match | None:
     with transaction.atomic():
         match = Match.objects.select_for_update().filter(pk=match_id, status=Match.Status.QUEUED).first()
@@ -90,12 +111,7 @@ def match_race(match_id: int) -> str:
     if match is None:
         return "skipped"
     race = match.race
-    rules = ladder_rules(race)
-    flags = match_arguments(
-        laps=race.laps, off_track_penalty_s=race.off_track_penalty_s, time_cap_s=race.time_cap_s,
-        reverse=race.reversed,
-        settings=DuelSettings(start=rules.start, collision_penalty_s=race.collision_penalty_s, seed=match.seed),
-    )
+    flags = match_flags(match)
     models = []
     for sub in (match.submission_a, match.submission_b):
         with sub.model.onnx.open("rb") as fh:

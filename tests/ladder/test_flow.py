@@ -6,10 +6,15 @@ closes the finals are raced to a champion; the matches' replays carry both cars.
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import subprocess
+import sys
 
 import pytest
 from django.utils import timezone
 
+from ladder.matches import duel_command
 from ladder.models import Bracket, LadderRules, Match, Rating
 from ladder.rounds import ladder_round
 from racing.models import Submission
@@ -75,7 +80,7 @@ def test_the_ladder_rates_racers_and_the_finals_crown_the_fastest(start_worker):
 
 
 
-def test_a_match_s_duels_get_their_videos(start_worker, settings):
+def test_a_match_s_duels_get_their_videos_and_race_the_same_at_home(start_worker, settings, tmp_path):
     race = _h2h_race(matches_per_hour=60, finals_size=4)
     for name, speed in (("Quick", 2.0), ("Crawl", 1.0)):
         racer = f.racer(name)
@@ -87,3 +92,15 @@ def test_a_match_s_duels_get_their_videos(start_worker, settings):
     path = settings.MEDIA_ROOT + "/" + match.video_2.name
     info = probe_video(path)
     assert info["frames"] == max(match.result["duels"][1]["a"]["steps"], 1)
+
+    # The replay page's command races the same duel at home, bit for bit.
+    for side, sub in (("a", match.submission_a), ("b", match.submission_b)):
+        (tmp_path / side).mkdir()
+        with sub.model.onnx.open("rb") as fh:
+            (tmp_path / side / "model.onnx").write_bytes(fh.read())
+        (tmp_path / side / "model_metadata.json").write_text(json.dumps(sub.model.metadata))
+    for duel in (1, 2):
+        args = shlex.split(duel_command(match, duel))
+        out = subprocess.run([sys.executable, *args[1:]], cwd=tmp_path, capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONPATH": str(settings.BASE_DIR)})
+        assert json.loads(out.stdout)["trajectory_sha256"] == match.result["duels"][duel - 1]["trajectory_sha256"]

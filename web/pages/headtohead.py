@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from ladder import selectors as ladder_selectors
+from ladder.matches import duel_command
 from ladder.models import Match
 from league import access
 from league.models import Race, Racer
@@ -104,5 +105,6 @@ def match_replay(request, match_id: int, duel: int):
     return render(request, "league/match_replay.html", {
         "match": match, "row": row, "race": match.race, "duel": duel, "d": d, "config": config,
         "other_duel": 3 - duel, "replay_json_url": reverse("api-match-replay", args=[match.pk, duel]),
+        "command": duel_command(match, duel),
         "video_url": reverse("api-match-video", args=[match.pk, duel]) if getattr(match, f"video_{duel}") else None,
     })
