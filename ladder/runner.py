@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from racing import warm
-from racing.runner import PlatformFault, _json_object, _last_line, _limits, _size_caps, _exact
+from racing.runner import (
+    PlatformFault,
+    _exact,
+    _json_object,
+    _last_line,
+    _limits,
+    _size_caps,
+)
 from racing.sandbox import Limits, SandboxStartError, run_sandboxed
 from simulator.duel import DuelSettings
 

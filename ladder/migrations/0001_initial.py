@@ -2,8 +2,9 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import ladder.models
 from django.db import migrations, models
+
+import ladder.models
 
 
 class Migration(migrations.Migration):

@@ -25,7 +25,12 @@ from web.rangeserve import stored_file_response
 
 from . import errors
 from .pagination import page_response, paginated
-from .permissions import NOT_MANAGER, managed_race_or_404, publicly_cacheable, race_or_404
+from .permissions import (
+    NOT_MANAGER,
+    managed_race_or_404,
+    publicly_cacheable,
+    race_or_404,
+)
 from .serializers import BracketOutput, MatchOutput
 from .throttles import WriteRateThrottle
 
