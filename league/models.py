@@ -22,7 +22,11 @@ from .aliases import KEY_MAX_LENGTH, alias_key
 # The simulator's rules are the one definition of a race's defaults.
 RACE_DEFAULTS = RaceRules()
 FORMAT_DEFAULTS = RaceFormat()
-FORMAT_LABELS = {"time_trial": "Time trial", "object_avoidance": "Object avoidance", "head_to_bot": "Head-to-bot"}
+FORMAT_LABELS = {"time_trial": "Time trial", "object_avoidance": "Object avoidance", "head_to_bot": "Head-to-bot",
+                 "head_to_head": "Head-to-head"}
+# Competitors' models racing each other (the ladder app): a league format, not a simulator
+# race type (each match is `python -m simulator duel`).
+LEAGUE_FORMATS = (*RACE_TYPES, "head_to_head")
 
 
 def default_allowed_sensors() -> list[str]:
@@ -107,7 +111,7 @@ class Race(models.Model):
     community race that a facilitator runs on its own (no season, no points)."""
 
     TimingMethod = models.TextChoices("TimingMethod", [(m, m) for m in TIMING_METHODS])
-    Format = models.TextChoices("Format", [(t.upper(), (t, FORMAT_LABELS[t])) for t in RACE_TYPES])
+    Format = models.TextChoices("Format", [(t.upper(), (t, FORMAT_LABELS[t])) for t in LEAGUE_FORMATS])
     Placement = models.TextChoices("Placement", [(p.upper(), (p, p.capitalize())) for p in PLACEMENTS])
 
     class Direction(models.TextChoices):

@@ -14,13 +14,12 @@ from simulator.formats import (
     LANES,
     OBJECTS_RANGE,
     PLACEMENTS,
-    RACE_TYPES,
     SEED_RANGE,
     RaceFormat,
 )
 from simulator.params import SENSORS
 
-from .models import FORMAT_DEFAULTS, FORMAT_LABELS, RACE_DEFAULTS
+from .models import FORMAT_DEFAULTS, FORMAT_LABELS, LEAGUE_FORMATS, RACE_DEFAULTS
 
 # The API's ranking names, and the timing methods they stand for.
 RANKINGS = {
@@ -52,7 +51,7 @@ API_NAMES = {"timing_method": "ranking", "object_count": "objects", "bot_speed_m
 # the simulator's bounds, re-exported so that forms, API and admin read one definition.
 # A race's format and its settings are chosen at creation and fixed once it opens (they
 # are not in CHANGEABLE_ONCE_OPEN).
-FORMATS = RACE_TYPES
+FORMATS = LEAGUE_FORMATS
 FORMAT_FIELDS = (
     "format", "object_count", "placement", "fixed_positions", "bots", "bot_speed_m_s",
     "bot_lane_change", "collision_penalty_s", "seed",
@@ -62,6 +61,9 @@ FORMAT_SETTINGS = {
     "time_trial": (),
     "object_avoidance": ("object_count", "placement", "fixed_positions", "collision_penalty_s", "seed"),
     "head_to_bot": ("bots", "bot_speed_m_s", "bot_lane_change", "collision_penalty_s", "seed"),
+    # Each submission first runs a time trial (it proves the model races); then the ladder
+    # (ladder/) races it against the others.
+    "head_to_head": ("collision_penalty_s",),
 }
 
 
@@ -99,7 +101,7 @@ def format_defaults() -> dict:
 def race_format(race) -> RaceFormat:
     """The simulator's format of `race` (what the worker races and the reproduce command
     names). Settings the format does not read are left at the simulator's defaults."""
-    if race.format == "time_trial":
+    if race.format in ("time_trial", "head_to_head"):  # head-to-head: the qualifying time trial
         return RaceFormat()
     boxes, bots = race.format == "object_avoidance", race.format == "head_to_bot"
     fixed = boxes and race.placement == "fixed"

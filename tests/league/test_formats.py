@@ -91,7 +91,7 @@ def test_fixed_positions_are_stored_one_way_from_text_or_json():
 def test_bad_format_settings_are_refused_field_by_field_with_the_fix():
     errors = errors_of(format="drag_race", object_count=0, bots=9, bot_speed_m_s=9.0, collision_penalty_s=-1,
                        seed=-5, bot_lane_change="yes")
-    assert errors["format"] == ["format is one of time_trial, object_avoidance, head_to_bot."]
+    assert errors["format"] == ["format is one of time_trial, object_avoidance, head_to_bot, head_to_head."]
     assert errors["objects"] == ["objects must be between 1 and 12; got 0."]
     assert errors["bots"] == ["bots must be between 1 and 6; got 9."]
     assert errors["bot_speed"] == ["bot_speed must be between 0.2 and 4 m/s; got 9."]

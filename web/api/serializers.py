@@ -291,6 +291,12 @@ class LeaderboardRowOutput(serializers.Serializer):
     points = serializers.IntegerField(help_text="Season points (0 in community races).")
     simulator_version = serializers.CharField(help_text="The simulator version of the ranked result.")
     other_version = serializers.BooleanField(help_text="Raced on another simulator version than today's.")
+    # Head-to-head races (format head_to_head): the rows are in the ladder's order.
+    rating = serializers.FloatField(allow_null=True, help_text="Head-to-head: the ladder's conservative score, mu - 3 sigma (the order of the rows); null in other formats and before a racer's first rating.")
+    mu = serializers.FloatField(allow_null=True, help_text="Head-to-head: OpenSkill's mean skill.")
+    sigma = serializers.FloatField(allow_null=True, help_text="Head-to-head: OpenSkill's uncertainty.")
+    matches = serializers.IntegerField(help_text="Head-to-head: rated ladder matches (0 in other formats).")
+    wins = serializers.IntegerField(help_text="Head-to-head: of them won.")
 
 
 class SeasonStandingOutput(serializers.Serializer):
@@ -495,3 +501,61 @@ class SubmissionOutput(serializers.ModelSerializer):
     @extend_schema_field(FailureOutput(allow_null=True))
     def get_failure(self, submission: Submission) -> dict | None:
         return failure_output(submission, self.context.get("request"))
+
+
+# --- head-to-head (ladder/) -----------------------------------------------------------------
+
+
+class DuelSummaryOutput(serializers.Serializer):
+    winner = serializers.ChoiceField(choices=["a", "b", "draw"], help_text="Of this duel, sides as in the match.")
+    positions = serializers.DictField(child=serializers.IntegerField(), help_text="Grid position of a and b.")
+    a_status = serializers.CharField()
+    a_time_s = serializers.FloatField(allow_null=True, help_text="Total time, penalties included.")
+    b_status = serializers.CharField()
+    b_time_s = serializers.FloatField(allow_null=True)
+    car_collisions = serializers.IntegerField(help_text="Contacts between the two cars.")
+
+
+class MatchOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["queued", "running", "finished", "error"])
+    racer_a = serializers.CharField()
+    racer_b = serializers.CharField()
+    winner = serializers.ChoiceField(choices=["a", "b", "draw"], allow_null=True)
+    winner_racer = serializers.CharField(allow_null=True, help_text="The winner's alias; null for a draw or an unfinished match.")
+    seed = serializers.IntegerField(help_text="Where on the lap the grid stood (`python -m simulator duel --seed`).")
+    finals = serializers.CharField(allow_null=True, help_text="The bracket place (W1.1: winners' side, round 1, match 1; L; GF; GF2), null for a ladder match.")
+    rated = serializers.BooleanField(help_text="Whether it moved both ratings.")
+    rating_change = serializers.JSONField(allow_null=True, help_text="mu and sigma of a and b: [before, after].")
+    duels = DuelSummaryOutput(many=True)
+    replays = serializers.ListField(child=serializers.IntegerField(), help_text="The duels (1, 2) with a replay at /api/matches/{id}/replay/{duel}/.")
+    videos = serializers.ListField(child=serializers.IntegerField(), help_text="The duels with an MP4 (both cars) at /api/matches/{id}/video/{duel}/, rendered after the match.")
+    error = serializers.CharField(help_text="Why a match ended in error (the platform's fault).")
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class BracketSideOutput(serializers.Serializer):
+    racer = serializers.CharField()
+    seed = serializers.IntegerField()
+
+
+class BracketPlaceOutput(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=["W", "L", "GF", "GF2"])
+    round = serializers.IntegerField()
+    index = serializers.IntegerField()
+    a = BracketSideOutput(allow_null=True)
+    b = BracketSideOutput(allow_null=True)
+    winner = serializers.CharField(allow_null=True)
+    match_id = serializers.IntegerField(allow_null=True)
+    match_status = serializers.CharField(allow_null=True)
+
+
+class BracketOutput(serializers.Serializer):
+    size = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["running", "finished"])
+    champion = serializers.CharField(allow_null=True)
+    seeds = serializers.ListField(child=serializers.CharField(), help_text="Aliases by seed.")
+    places = BracketPlaceOutput(many=True)
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)

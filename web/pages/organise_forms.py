@@ -25,6 +25,7 @@ FORMAT_CHOICES = [
     ("time_trial", "Time trial: the track to yourself"),
     ("object_avoidance", "Object avoidance: boxes on the track"),
     ("head_to_bot", "Head-to-bot: bot cars to pass"),
+    ("head_to_head", "Head-to-head: the racers' models against each other, a ladder and finals"),
 ]
 PLACEMENT_CHOICES = [("random", "Random (from the seed)"), ("fixed", "Fixed (positions below)")]
 EXTEND_CHOICES = {"1": timedelta(hours=1), "24": timedelta(days=1), "168": timedelta(days=7)}

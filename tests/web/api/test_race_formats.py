@@ -100,7 +100,7 @@ def test_the_schema_documents_the_format_settings(as_):
                  "collision_penalty_s", "seed"):
         assert name in settings_, name
     enum = settings_["format"]["$ref"].rpartition("/")[2]
-    assert schema["components"]["schemas"][enum]["enum"] == ["time_trial", "object_avoidance", "head_to_bot"]
+    assert schema["components"]["schemas"][enum]["enum"] == ["time_trial", "object_avoidance", "head_to_bot", "head_to_head"]
     assert settings_["fixed_positions"]["type"] == "array"
     race = schema["components"]["schemas"]["RaceOutput"]["properties"]
     assert {"format", "objects", "fixed_positions", "bot_speed", "seed"} <= set(race)
