@@ -69,6 +69,7 @@ def _quiet_errors(internals: bool = True):
 _quiet, _loud = _quiet_errors()
 _divide, _multiply, _greater_equal, _logical_and, _maximum = (
     np.divide, np.multiply, np.greater_equal, np.logical_and, np.maximum)
+_copyto = getattr(np.copyto, "_implementation", np.copyto)  # as _dot, without the dispatch
 _minimum_reduce = np.minimum.reduce  # (array, axis, dtype, out, keepdims, initial, where)
 
 
@@ -251,7 +252,10 @@ class LidarSensor:
             _greater_equal(rs, zero, flags)  # r >= 0 into r_ok, t_ok >= 0 into t_in
             _logical_and(r_ok, t_in, hit)
             _minimum_reduce(r, 0, None, ranges, False, clip_m, hit)
-            _maximum(ranges, floor_m, out=out)  # np.maximum takes `out` only as a keyword
+            # The floor in float64, then one cast into `out`: a ufunc that casts as it
+            # writes costs more than the two (the same values: the max is exact).
+            _maximum(ranges, floor_m, out=ranges)  # np.maximum takes `out` only as a keyword
+            _copyto(out, ranges)
 
         return write
 

@@ -78,3 +78,20 @@ def test_a_reading_leaves_an_errstate_of_the_caller_in_force():
         sensor.fill(np.zeros(64), car)
         with pytest.raises(FloatingPointError):
             np.divide(np.array([1.0]), np.array([0.0]))
+
+
+def test_a_float32_reading_is_the_float64_reading_rounded_once():
+    """The floor is applied in float64 and the ranges cast once into the model's buffer:
+    bit for bit what the float64 reading gives, rounded, including where the floor holds."""
+    track = load_track("oval-loop")
+    sensor = LidarSensor(track, LidarParams())
+    out32, out64 = np.zeros(64, dtype=np.float32), np.zeros(64)
+    write32, write64 = sensor.writer(out32), sensor.writer(out64)
+    floored = 0
+    for car in _poses(track, np.random.default_rng(12), 400):
+        write32(car)
+        write64(car)
+        assert out32.tobytes() == out64.astype(np.float32).tobytes()
+        assert out64.min() >= sensor.params.min_range_m
+        floored += int((out64 == sensor.params.min_range_m).sum())
+    assert floored > 0  # some poses are within the floor of an edge
