@@ -11,11 +11,11 @@ from pathlib import Path
 from racing import warm
 from racing.runner import (
     PlatformFault,
-    _exact,
-    _json_object,
-    _last_line,
-    _limits,
-    _size_caps,
+    exact_number,
+    json_object,
+    last_line,
+    run_limits,
+    size_caps,
 )
 from racing.sandbox import Limits, SandboxStartError, run_sandboxed
 from simulator.duel import DuelSettings
@@ -33,7 +33,7 @@ class MatchRun:
 
 
 def match_limits() -> Limits:
-    one = _limits("race")
+    one = run_limits("race")
     return Limits(memory_bytes=one.memory_bytes, cpu_s=one.cpu_s * RUNS_PER_MATCH,
                   wall_s=one.wall_s * RUNS_PER_MATCH, processes=one.processes)
 
@@ -41,8 +41,8 @@ def match_limits() -> Limits:
 def match_arguments(*, laps: int, off_track_penalty_s: float, time_cap_s: float, reverse: bool,
                     settings: DuelSettings) -> list[str]:
     """The duel command's flags of a race (also the reproduce command on the match page)."""
-    args = ["--laps", str(laps), "--penalty", _exact(off_track_penalty_s), "--time-cap", _exact(time_cap_s),
-            "--start", settings.start, "--collision-penalty", _exact(settings.collision_penalty_s),
+    args = ["--laps", str(laps), "--penalty", exact_number(off_track_penalty_s), "--time-cap", exact_number(time_cap_s),
+            "--start", settings.start, "--collision-penalty", exact_number(settings.collision_penalty_s),
             "--seed", str(settings.seed)]
     return args + (["--reverse"] if reverse else [])
 
@@ -57,7 +57,7 @@ def race_match(*, workdir: Path, models: tuple[tuple[bytes, bytes], tuple[bytes,
     (workdir / "track.npy").write_bytes(track_bytes)
     args = ["-m", "simulator", "duel", "a/model.onnx", "b/model.onnx",
             "--metadata-a", "a/model_metadata.json", "--metadata-b", "b/model_metadata.json",
-            "--track", "track.npy", *flags, "--match", "--json", "--replay", "replay.json", *_size_caps()]
+            "--track", "track.npy", *flags, "--match", "--json", "--replay", "replay.json", *size_caps()]
     limits = match_limits()
     try:
         outcome = warm.run_race(args, limits, workdir, on_stderr_line=None, on_tick=on_tick, tick_s=tick_s)
@@ -65,7 +65,7 @@ def race_match(*, workdir: Path, models: tuple[tuple[bytes, bytes], tuple[bytes,
             outcome = run_sandboxed(args, limits, cwd=workdir, on_tick=on_tick, tick_s=tick_s)
     except SandboxStartError as exc:
         raise PlatformFault(str(exc)) from exc
-    data = _json_object(outcome.stdout)
+    data = json_object(outcome.stdout)
     if outcome.limit is None and outcome.returncode == 0 and data is not None and "winner" in data:
         replays = tuple(p if p.is_file() else None for p in (workdir / "replay-1.json", workdir / "replay-2.json"))
         return MatchRun(True, data, "", replays)
@@ -75,5 +75,5 @@ def race_match(*, workdir: Path, models: tuple[tuple[bytes, bytes], tuple[bytes,
     elif outcome.signal is not None:
         message = f"the simulator crashed ({outcome.signal_name})"
     else:
-        message = f"the simulator exited with code {outcome.returncode}: {_last_line(outcome.stderr)}"
+        message = f"the simulator exited with code {outcome.returncode}: {last_line(outcome.stderr)}"
     return MatchRun(False, None, message)
