@@ -88,6 +88,27 @@ def test_season_points_follow_the_table_and_only_finishers_score():
     assert rows["Bob"].wins == 1 and rows["Bob"].races == 2
 
 
+def test_a_racer_moving_up_shifts_every_season_row_between_as_a_fresh_rebuild_would():
+    season = f.season(tracks=[f.track("oval-loop"), f.track("paperclip")])
+    r1, r2 = season.races.order_by("order")
+    racers = [f.racer(f"Racer {k:02d}") for k in range(12)]
+    for k, racer in enumerate(racers):
+        add_result(r1, racer, time_s=10.0 + k, minutes=k)
+    last = racers[-1]
+    add_result(r2, last, time_s=5.0, minutes=30)  # 25 more points: from 12th to the top
+    add_result(r1, last, time_s=9.0, minutes=31)  # and the race win: every rank shifts again
+
+    def season_rows():
+        return list(SeasonStanding.objects.filter(season=season).order_by("rank")
+                    .values_list("racer__alias", "rank", "points", "races", "wins", "best_rank"))  # fmt: skip
+
+    updated = season_rows()
+    assert updated[0][0] == "Racer 11" and [row[1] for row in updated] == list(range(1, 13))
+    SeasonStanding.objects.all().delete()
+    season_standings_rebuild(season)
+    assert season_rows() == updated
+
+
 def test_full_rebuild_gives_the_same_board():
     race = f.race()
     for k, alias in enumerate(["Ann", "Bob", "Cat"]):
