@@ -134,6 +134,7 @@ INSTALLED_APPS = [
     "tracks",
     "league",
     "racing",
+    "nights",  # race nights: live races, their queue and paced runs (docs/organisers.md)
     "live",  # websockets and the event log of the live updates without Redis (docs/live.md)
     "web",  # pages and API
     "django_tasks",
