@@ -5,12 +5,18 @@ from django.urls import path
 
 from . import accounts, community, failures, garage, organise, replays, views
 from . import help as help_pages
+from . import nights
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("races/", community.race_list, name="races"),
     path("races/<int:race_id>/", views.race_detail, name="race"),
     path("races/<int:race_id>/rules/", help_pages.race_rules, name="race-rules"),
+    path("races/<int:race_id>/live/", nights.watch, name="race-live"),
+    path("races/<int:race_id>/overlay/", nights.overlay, name="race-overlay"),
+    path("races/<int:race_id>/kiosk/", nights.kiosk, name="race-kiosk"),
+    path("races/<int:race_id>/kiosk/qr.svg", nights.kiosk_qr, name="race-kiosk-qr"),
+    path("organise/races/<int:race_id>/control/", nights.control_desk, name="organise-race-control"),
     path("races/join/<str:token>/", community.race_join, name="race-join"),
     path("organise/", organise.console, name="organise"),
     path("organise/new/", organise.race_new, name="organise-new"),
