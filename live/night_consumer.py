@@ -1,15 +1,81 @@
 """`ws/live/<race_id>/`: a race night as it happens (live/nights.py, docs/live.md). Public
-for a public race; a private race's stream answers 4404 to whoever may not see it."""
+for a public race; a private race's stream answers 4404 to whoever may not see it.
+
+Frames come 15 a second to every viewer, so this stream does not give each socket its
+own channel in the layer (a copy of each frame per socket, encoded once per socket): a
+`NightHub` per process subscribes once per race and writes each message, encoded once,
+to the process's sockets of that race. A socket that cannot take a message within
+`SLOW_SEND_S` is closed (its page reconnects and gets a snapshot), so one stalled viewer
+never holds up the others.
+"""
 
 from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
 
 from channels.db import database_sync_to_async
 
 from league import access
 from nights.selectors import live_race_get
 
-from . import nights
-from .consumers import CLOSE_NOT_FOUND, LiveConsumer, Refused
+from . import events, nights
+from .consumers import CLOSE_NOT_FOUND, SNAPSHOT_BURST, LiveConsumer, Refused
+from .relay import relay
+
+logger = logging.getLogger(__name__)
+
+SLOW_SEND_S = 1.0
+CLOSE_TOO_SLOW = 4408
+
+
+class NightHub:
+    """The process's viewers of each race night, fed from one channel of the layer."""
+
+    def __init__(self) -> None:
+        self.viewers: dict[str, set] = {}
+        self.pumps: dict[str, tuple[str, asyncio.Task]] = {}
+
+    async def join(self, group: str, consumer, layer) -> None:
+        self.viewers.setdefault(group, set()).add(consumer)
+        if group not in self.pumps:
+            channel = await layer.new_channel()
+            await layer.group_add(group, channel)
+            self.pumps[group] = (channel, asyncio.create_task(self._pump(group, channel, layer)))
+
+    async def leave(self, group: str, consumer, layer) -> None:
+        viewers = self.viewers.get(group)
+        if viewers is None:
+            return
+        viewers.discard(consumer)
+        if not viewers:
+            del self.viewers[group]
+            channel, task = self.pumps.pop(group)
+            task.cancel()
+            await layer.group_discard(group, channel)
+
+    async def _pump(self, group: str, channel: str, layer) -> None:
+        while True:
+            message = await layer.receive(channel)
+            text = json.dumps(message.get("event"), separators=(",", ":"))
+            for consumer in list(self.viewers.get(group, ())):
+                try:
+                    await asyncio.wait_for(consumer.send(text_data=text), SLOW_SEND_S)
+                except Exception:  # too slow, or gone: it reconnects and gets a snapshot
+                    self.viewers.get(group, set()).discard(consumer)
+                    asyncio.ensure_future(consumer.close(code=CLOSE_TOO_SLOW))
+
+
+_hubs: dict[asyncio.AbstractEventLoop, NightHub] = {}
+
+
+def hub() -> NightHub:
+    loop = asyncio.get_running_loop()
+    for old in [lp for lp in _hubs if lp.is_closed()]:
+        del _hubs[old]
+    return _hubs.setdefault(loop, NightHub())
 
 
 class NightConsumer(LiveConsumer):
@@ -27,3 +93,28 @@ class NightConsumer(LiveConsumer):
     def snapshot(self, offset=None, limit=None) -> dict:
         self.live.refresh_from_db()
         return nights.snapshot(self.live)
+
+    async def connect(self) -> None:
+        self._tokens, self._tokens_at = float(SNAPSHOT_BURST), time.monotonic()
+        try:
+            group = await self.resolve()
+        except Refused as refused:
+            await self.accept()
+            await self.send_json({"type": "error", "error": refused.reason, "code": refused.code})
+            await self.close(code=refused.code)
+            return
+        if events.transport() == "database":
+            await relay.subscribe()  # before the snapshot: the relay delivers everything after it
+            self.subscribed = True
+        self.group = group
+        await hub().join(group, self, self.channel_layer)
+        await self.accept()
+        await self.send_snapshot()
+
+    async def disconnect(self, code) -> None:
+        if self.group is not None:
+            await hub().leave(self.group, self, self.channel_layer)
+            self.group = None
+        if self.subscribed:
+            self.subscribed = False
+            await relay.unsubscribe()
