@@ -253,7 +253,7 @@ def run_message(kind: str, run: LiveRun) -> dict:
             "result": None if result is None else {
                 "id": result.pk, "status": result.status, "official_time_s": result.official_time_s,
                 "lap_times_s": result.lap_times_s, "best_lap_s": result.best_lap_s,
-                "off_track_count": result.off_track_count, "penalty_s": result.penalty_s,
+                "off_track_count": result.off_track_count, "penalty_s": result.penalty_s, "steps": result.steps,
                 "trajectory_sha256": result.trajectory_sha256,
                 "speed_multipliers": run.speed_multipliers,
             },
