@@ -9,9 +9,11 @@ class Migration(migrations.Migration):
 
     initial = True
 
+    # The first migrations that make the models it points at: a database of any later
+    # version of league and racing can take it (tests/test_migrations.py).
     dependencies = [
-        ('league', '0005_alias_keys_and_deleted_racers'),
-        ('racing', '0007_failures_archive_and_worker_beats'),
+        ('league', '0001_initial'),
+        ('racing', '0001_initial'),
     ]
 
     operations = [
