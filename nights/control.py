@@ -5,7 +5,7 @@ skip, re-run after a platform error, end. Who may use them is league/access.py's
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,8 +14,7 @@ from league.models import Race
 from simulator.live import MultiplierError, checked_multiplier
 
 from . import signals
-from .tasks import drive_night
-from .worker import DRIVER_ALIVE_S
+from .driving import driver_alive, driver_enqueue
 from .models import COUNTDOWN_RANGE_S, LiveRace, LiveRun, QueueEntry
 from .queue import QueueError, queue_readmit
 
@@ -51,25 +50,13 @@ def live_settings_set(race: Race, *, mode: str | None = None, countdown_s: int |
     live.updated_at = timezone.now()
     live.save()
     if live.self_start and live.state == LiveRace.State.WAITING and live.starts_at is not None:
-        _enqueue_driver(live, at=live.starts_at)
+        driver_enqueue(live, at=live.starts_at)
     signals.night_changed.send(sender=LiveRace, live_race=live)
     return live
 
 
 def _locked(live: LiveRace) -> LiveRace:
     return LiveRace.objects.select_for_update().get(pk=live.pk)
-
-
-def driver_alive(live: LiveRace, now=None) -> bool:
-    """A worker drives the night (it renews driver_seen_at every few seconds)."""
-    now = now or timezone.now()
-    return bool(live.driver_token) and live.driver_seen_at is not None and \
-        live.driver_seen_at > now - timedelta(seconds=DRIVER_ALIVE_S)
-
-
-def _enqueue_driver(live: LiveRace, at: datetime | None = None) -> None:
-    task = drive_night if at is None else drive_night.using(run_after=at)
-    transaction.on_commit(lambda: task.enqueue(live.race_id))
 
 
 def night_start(live: LiveRace) -> LiveRace:
@@ -79,14 +66,14 @@ def night_start(live: LiveRace) -> LiveRace:
             raise ControlError("This race is classic: make it live first.")
         if live.state == LiveRace.State.ENDED:
             raise ControlError("This race night has ended.")
-        if live.state == LiveRace.State.RUNNING and not live.pause_after_run:
+        if live.state == LiveRace.State.RUNNING and not live.pause_after_run and driver_alive(live):
             raise ControlError("The race night is already running.")
         live.state = LiveRace.State.RUNNING
         live.pause_after_run = False
         live.updated_at = timezone.now()
         live.save(update_fields=["state", "pause_after_run", "updated_at"])
         if not driver_alive(live):
-            _enqueue_driver(live)
+            driver_enqueue(live)
         signals.night_changed.send(sender=LiveRace, live_race=live)
     return live
 
@@ -142,12 +129,7 @@ def entry_rerun(entry: QueueEntry) -> QueueEntry:
     if entry.status != QueueEntry.Status.ERROR:
         raise ControlError("Only a run that ended in a platform error can be re-run; "
                            "re-admit the racer to give them another run.")
-    entry = queue_readmit(entry, first=True)
-    live = entry.live_race
-    if live.state == LiveRace.State.RUNNING and not driver_alive(live):
-        with transaction.atomic():
-            _enqueue_driver(live)
-    return entry
+    return queue_readmit(entry, first=True)  # wakes the driver if the queue had emptied
 
 
 def speed_request(run: LiveRun, multiplier: float) -> LiveRun:

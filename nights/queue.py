@@ -11,6 +11,7 @@ from league.models import Race, Racer
 from racing.models import PolicyModel
 
 from . import signals
+from .driving import driver_wake
 from .models import LiveRace, QueueEntry
 
 
@@ -65,6 +66,7 @@ def queue_join(*, race: Race, racer: Racer, model: PolicyModel) -> QueueEntry:
             raise QueueError("You have had your run tonight; the facilitator may give you another.")
         entry = QueueEntry.objects.create(live_race=live, racer=racer, model=model, checked=checked,
                                           position=_next_position(live))
+        driver_wake(live)
         signals.night_changed.send(sender=LiveRace, live_race=live)
     return entry
 
@@ -115,6 +117,7 @@ def queue_readmit(entry: QueueEntry, *, first: bool = False) -> QueueEntry:
             position = _next_position(live)
         QueueEntry.objects.filter(pk=entry.pk).update(status=QueueEntry.Status.WAITING, position=position, message="")
         entry.refresh_from_db()
+        driver_wake(live)
         signals.night_changed.send(sender=LiveRace, live_race=live)
     return entry
 

@@ -5,6 +5,8 @@ the race's facilitators (and admins) control the night, and a private race is 40
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from nights import control
 from nights.models import LiveRace, QueueEntry
@@ -162,3 +164,16 @@ def test_the_speed_slider_is_the_running_racers_own():
     assert answer.status_code == 403 and "your own run" in answer.json()["detail"]
     out_of_range = f.api_client(a.racer).post(f"/api/races/{race.pk}/live/speed/", {"multiplier": 2}, format="json")
     assert out_of_range.status_code == 400
+
+
+def test_a_racer_joining_a_running_night_whose_queue_emptied_wakes_a_driver(django_capture_on_commit_callbacks):
+    race = live_race()
+    control.night_start(race.live)  # a driver is asked for; it finds an empty queue and leaves
+    tasks = DBTaskResult.objects.filter(task_path="nights.tasks.drive_night").count()
+    with django_capture_on_commit_callbacks(execute=True):
+        joined(race, 1)
+    assert DBTaskResult.objects.filter(task_path="nights.tasks.drive_night").count() == tasks + 1
+    LiveRace.objects.filter(pk=race.live.pk).update(driver_token="x", driver_seen_at=timezone.now())
+    race.live.refresh_from_db()
+    with pytest.raises(QueueError, match="already running"):  # a driver is alive
+        control.night_start(race.live)
