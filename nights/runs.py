@@ -96,6 +96,7 @@ def run_start(entry: QueueEntry) -> tuple[LiveRun, Claim]:
                                                status=Submission.Status.QUEUED)
         run = LiveRun.objects.create(entry=entry, submission=submission)
         QueueEntry.objects.filter(pk=entry.pk).update(status=QueueEntry.Status.RUNNING)
+        signals.night_changed.send(sender=LiveRace, live_race=entry.live_race)  # "running" in the queue
     claim = submission_claim(submission.pk)
     if claim is None:  # pragma: no cover - nobody else knows this submission
         raise PlatformFault("the run's submission could not be claimed")
