@@ -91,6 +91,7 @@ test: venv
 
 bench: venv
 	$(PY) -m simulator bench
+	$(PY) -m simulator.duel_bench
 	$(PY) -m simulator.video bench
 	$(PY) manage.py bench_server
 	$(PY) manage.py bench_night

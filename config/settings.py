@@ -134,6 +134,7 @@ INSTALLED_APPS = [
     "tracks",
     "league",
     "racing",
+    "ladder",  # head-to-head races: the rated ladder and the finals (between racing and live)
     "nights",  # race nights: live races, their queue and paced runs (docs/organisers.md)
     "live",  # websockets and the event log of the live updates without Redis (docs/live.md)
     "web",  # pages and API
@@ -405,7 +406,7 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
         }
     }
 else:
@@ -485,6 +486,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# --- Head-to-head ladder (ladder/rounds.py) ------------------------------------------------
+# Seconds between a head-to-head race's pairing rounds while it is open.
+LADDER_ROUND_S = env_float("LADDER_ROUND_S", 60.0)
 
 # --- Racing -------------------------------------------------------------------------------
 # Limits of the child process that checks an upload or runs a race (see racing/sandbox.py).

@@ -2,10 +2,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
+from django.utils import timezone
 
 from simulator.params import SENSORS
 
-from . import access, aliases, community, services
+from . import access, aliases, community, rules, services
 from .models import Race, RaceEntrant, Racer, Season
 
 
@@ -28,6 +29,33 @@ class RaceAdminForm(forms.ModelForm):
         chosen = set(self.cleaned_data["allowed_sensors"])
         return [sensor for sensor in SENSORS if sensor in chosen]
 
+    def clean(self):
+        """The format's settings checked as the API checks them (and against the track),
+        frozen once the race opened; a new race with boxes or bots and the time trial's
+        penalty left as it was gets the formats' off-track penalty."""
+        data = super().clean()
+        fields = [f for f in rules.FORMAT_FIELDS if f in data]
+        values = {f: data[f] for f in fields}
+        form_field = {rules.API_NAMES.get(f, f): f for f in fields}
+        for name, messages_ in community.format_errors(values).items():
+            self.add_error(form_field.get(name) if form_field.get(name) in self.fields else None, messages_)
+        race = self.instance
+        if race.pk and rules.race_opened(race, timezone.now()):
+            for field in fields:  # compared with the race's own values, whatever the form's initial ones
+                if data[field] != getattr(race, field):
+                    self.add_error(field, "The race has opened: its format and settings are fixed.")
+        if self.errors:
+            return data
+        data.update(community.format_values(values))
+        if not race.pk and "off_track_penalty_s" in self.fields and "off_track_penalty_s" not in self.changed_data:
+            data["off_track_penalty_s"] = rules.off_track_penalty_default_s(data.get("format", "time_trial"))
+        if data.get("track") is not None:
+            fitted = Race(track=data["track"], direction=data.get("direction", race.direction),
+                          **{f: data.get(f, getattr(race, f)) for f in rules.FORMAT_FIELDS})  # fmt: skip
+            for name, messages_ in community.format_fit_errors(fitted).items():
+                self.add_error(name if name in self.fields else None, messages_)
+        return data
+
 
 class RaceInline(admin.TabularInline):
     model = Race
@@ -35,7 +63,7 @@ class RaceInline(admin.TabularInline):
     extra = 0
     fields = [
         "track", "order", "laps", "timing_method", "off_track_penalty_s", "time_cap_s",
-        "allowed_sensors", "opens_at", "closes_at", "daily_quota", "total_quota",
+        "allowed_sensors", "opens_at", "closes_at", "daily_quota", "total_quota", *rules.FORMAT_FIELDS,
     ]  # fmt: skip
 
 
@@ -88,8 +116,11 @@ class SeasonAdmin(admin.ModelAdmin):
 @admin.register(Race)
 class RaceAdmin(admin.ModelAdmin):
     form = RaceAdminForm
-    list_display = ["__str__", "season", "owner", "track", "visibility", "laps", "timing_method", "daily_quota", "total_quota"]
-    list_filter = ["season", "visibility", "timing_method"]
+    list_display = [
+        "__str__", "season", "owner", "track", "format", "visibility", "laps", "timing_method", "daily_quota",
+        "total_quota",
+    ]  # fmt: skip
+    list_filter = ["season", "format", "visibility", "timing_method"]
     list_select_related = ["season", "track", "owner"]
     raw_id_fields = ["owner"]
 

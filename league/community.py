@@ -13,7 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from simulator.formats import FormatError, Obstacles, fixed_objects_from
 from simulator.params import SENSORS
+from tracks.pictures import sim_track
 
 from . import access, rules
 from .models import Race, RaceEntrant, Racer
@@ -63,6 +65,70 @@ def _whole(errors: dict, field: str, value, bounds) -> None:
         _between(errors, field, value, bounds)
 
 
+def format_errors(values: dict) -> dict[str, list[str]]:
+    """Every problem with a race's format settings (field names as the model has them),
+    by the API's names, each naming the fix. League races (admin, open_season) and
+    community races alike."""
+    errors: dict[str, list[str]] = {}
+    race_format = values.get("format", rules.FORMAT_DEFAULTS.race_type)
+    if race_format not in rules.FORMATS:
+        errors["format"] = [f"format is one of {', '.join(rules.FORMATS)}."]
+    if "object_count" in values:
+        _whole(errors, "objects", values["object_count"], rules.OBJECTS_RANGE)
+    if "placement" in values and values["placement"] not in rules.PLACEMENTS:
+        errors["placement"] = [f"placement is one of {', '.join(rules.PLACEMENTS)}."]
+    if "bots" in values:
+        _whole(errors, "bots", values["bots"], rules.BOTS_RANGE)
+    if "bot_speed_m_s" in values:
+        _between(errors, "bot_speed", values["bot_speed_m_s"], rules.BOT_SPEED_RANGE_M_S, " m/s")
+    if "bot_lane_change" in values and not isinstance(values["bot_lane_change"], bool):
+        errors["bot_lane_change"] = ["bot_lane_change is true or false."]
+    if "collision_penalty_s" in values:
+        _between(errors, "collision_penalty_s", values["collision_penalty_s"], rules.COLLISION_PENALTY_RANGE_S, " s")
+    seed = values.get("seed")
+    low, high = rules.SEED_RANGE
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not low <= seed <= high):
+        errors["seed"] = [f"Give seed as a whole number from {low} to {high}, or leave it out for a random one."]
+    fixed_boxes = race_format == "object_avoidance" and values.get("placement") == "fixed"
+    if "fixed_positions" in values or fixed_boxes:
+        try:
+            fixed = fixed_objects_from(values.get("fixed_positions") or [])
+        except FormatError as exc:
+            errors["fixed_positions"] = [f"{exc}."]
+        else:
+            wanted = values.get("object_count", rules.FORMAT_DEFAULTS.objects)
+            if fixed_boxes and "objects" not in errors and len(fixed) != wanted:
+                errors["fixed_positions"] = [
+                    f"Give one position per box: {len(fixed)} given for {wanted} boxes "
+                    f"(or set objects to {len(fixed)})." if fixed else
+                    "Fixed placement needs each box's lane and % of the lap, e.g. inside:20, outside:45."
+                ]
+    return errors
+
+
+def format_values(values: dict) -> dict:
+    """`values` with the fixed positions stored one way: a list of {lane, progress_pct}."""
+    if "fixed_positions" in values:
+        fixed = fixed_objects_from(values["fixed_positions"])
+        values = {**values, "fixed_positions": [f.to_dict() for f in fixed]}
+    return values
+
+
+def format_fit_errors(race: Race) -> dict[str, list[str]]:
+    """Whether the race's boxes or bots fit its track (room for N boxes, fixed positions
+    clear of the start line): the simulator places them, as the worker will, and its
+    message names the fix. Nothing to check in a time trial."""
+    if race.format == "time_trial" or race.track_id is None:
+        return {}
+    try:
+        track = sim_track(race.track)
+        Obstacles(track.reversed() if race.reversed else track, rules.race_format(race))
+    except FormatError as exc:
+        field = "fixed_positions" if race.placement == "fixed" and race.format == "object_avoidance" else "format"
+        return {field: [f"{exc}."]}
+    return {}
+
+
 def settings_errors(values: dict, *, now: datetime, creating: bool) -> dict[str, list[str]]:
     """Every problem with a community race's settings, by field, each naming the fix."""
     errors: dict[str, list[str]] = {}
@@ -97,6 +163,7 @@ def settings_errors(values: dict, *, now: datetime, creating: bool) -> dict[str,
         errors["visibility"] = [f"visibility is one of {', '.join(Race.Visibility.values)}."]
     if "replay_visibility" in values and values["replay_visibility"] not in Race.ReplayVisibility.values:
         errors["replay_visibility"] = [f"replay_visibility is one of {', '.join(Race.ReplayVisibility.values)}."]
+    errors.update(format_errors(values))
     opens, closes = values.get("opens_at"), values.get("closes_at")
     for field, when in (("opens_at", opens), ("closes_at", closes)):
         if when is not None and timezone.is_naive(when):
@@ -120,7 +187,10 @@ def community_race_create(*, owner: Racer, track, name: str, **settings) -> Race
     """A community race run by `owner` (a facilitator), the defaults filled in. Raises
     ValidationError({field: [messages]})."""
     now = timezone.now()
-    values = {**rules.community_defaults(), "opens_at": now, **settings, "name": name}
+    penalty = rules.off_track_penalty_default_s(settings.get("format", rules.FORMAT_DEFAULTS.race_type))
+    values = {**rules.community_defaults(), "off_track_penalty_s": penalty, "opens_at": now, **settings, "name": name}
+    if values.get("seed") is None:
+        values.pop("seed", None)  # the model draws one
     values["closes_at"] = values.get("closes_at") or values["opens_at"] + rules.DEFAULT_WINDOW
     if not values.get("replay_visibility"):
         values["replay_visibility"] = rules.default_replay_visibility(values["visibility"])
@@ -129,6 +199,8 @@ def community_race_create(*, owner: Racer, track, name: str, **settings) -> Race
         errors["track"] = ["Choose a track (its slug)."]
     _raise(errors)
     values["name"] = values["name"].strip()
+    values = format_values(values)
+    _raise(format_fit_errors(Race(track=track, **values)))
     with transaction.atomic():
         race = Race.objects.create(owner=owner, track=track, season=None, **values)
         if race.visibility != Race.Visibility.PUBLIC:
@@ -141,10 +213,12 @@ def community_race_update(race: Race, **changes) -> Race:
     """Change a community race's settings: any of them until it opens; afterwards the
     name, description and close time (close early, extend)."""
     now = timezone.now()
+    if "seed" in changes and changes["seed"] is None:
+        del changes["seed"]  # "no seed given" keeps the one drawn at creation
     errors: dict[str, list[str]] = {}
     if not race.is_community:
         errors["race"] = ["League races are set in the season (Django admin)."]
-    opened = race.opens_at is not None and race.opens_at <= now
+    opened = rules.race_opened(race, now)
     if opened:
         for field, value in changes.items():
             if field not in rules.CHANGEABLE_ONCE_OPEN and value != getattr(race, field):
@@ -154,9 +228,15 @@ def community_race_update(race: Race, **changes) -> Race:
         closes = changes.get("closes_at")
         if closes is not None and closes < now - timedelta(seconds=1):
             errors["closes_at"] = ["A race cannot close in the past; to close early, close it now."]
-    merged = {**{f: getattr(race, f) for f in ("opens_at", "closes_at")}, **changes}
+    # The format's settings are checked together (fixed positions against the boxes).
+    merged = {**{f: getattr(race, f) for f in ("opens_at", "closes_at", *rules.FORMAT_FIELDS)}, **changes}
     errors.update({k: v for k, v in settings_errors(merged, now=now, creating=False).items() if k not in errors})
     _raise(errors)
+    changes = format_values(changes)
+    if not opened and set(changes) & {*rules.FORMAT_FIELDS, "track", "direction"}:
+        fitted = Race(**{**{f: getattr(race, f) for f in (*rules.FORMAT_FIELDS, "direction")}, **changes,
+                         "track": changes.get("track", race.track)})
+        _raise(format_fit_errors(fitted))
     with transaction.atomic():
         for field, value in changes.items():
             setattr(race, field, value.strip() if field == "name" else value)

@@ -7,21 +7,37 @@ raced and ranked (models, submissions, results, standings) is racing's.
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from simulator.formats import PLACEMENTS, RACE_TYPES, SEED_RANGE, RaceFormat
 from simulator.params import SENSORS, TIMING_METHODS, RaceRules
 
 from .aliases import KEY_MAX_LENGTH, alias_key
 
 # The simulator's rules are the one definition of a race's defaults.
 RACE_DEFAULTS = RaceRules()
+FORMAT_DEFAULTS = RaceFormat()
+FORMAT_LABELS = {"time_trial": "Time trial", "object_avoidance": "Object avoidance", "head_to_bot": "Head-to-bot",
+                 "head_to_head": "Head-to-head"}
+# Competitors' models racing each other (the ladder app): a league format, not a simulator
+# race type (each match is `python -m simulator duel`).
+LEAGUE_FORMATS = (*RACE_TYPES, "head_to_head")
 
 
 def default_allowed_sensors() -> list[str]:
     return list(SENSORS)
+
+
+def new_seed() -> int:
+    """A race's seed when its organiser gives none: drawn once, when the race is created,
+    so that every racer of the race meets the same boxes and bots."""
+    low, high = SEED_RANGE
+    return low + secrets.randbelow(high - low + 1)
 
 
 class Racer(models.Model):
@@ -95,6 +111,8 @@ class Race(models.Model):
     community race that a facilitator runs on its own (no season, no points)."""
 
     TimingMethod = models.TextChoices("TimingMethod", [(m, m) for m in TIMING_METHODS])
+    Format = models.TextChoices("Format", [(t.upper(), (t, FORMAT_LABELS[t])) for t in LEAGUE_FORMATS])
+    Placement = models.TextChoices("Placement", [(p.upper(), (p, p.capitalize())) for p in PLACEMENTS])
 
     class Direction(models.TextChoices):
         # DeepRacer's words; what they name is the file's own order or its reverse.
@@ -134,6 +152,31 @@ class Race(models.Model):
     )
     time_cap_s = models.FloatField(default=RACE_DEFAULTS.time_cap_s)
     allowed_sensors = models.JSONField(default=default_allowed_sensors)
+    # The race format (simulator.formats.RaceFormat) and its settings; a time trial ignores
+    # the others. Chosen when the race is created; fixed once it opens (league/rules.py).
+    format = models.CharField(max_length=20, choices=Format.choices, default=FORMAT_DEFAULTS.race_type)
+    # `objects` in the API and the simulator; a model field cannot take the manager's name.
+    object_count = models.PositiveSmallIntegerField(
+        default=FORMAT_DEFAULTS.objects, help_text="Object avoidance: boxes on the track."
+    )
+    placement = models.CharField(
+        max_length=10, choices=Placement.choices, default=FORMAT_DEFAULTS.placement,
+        help_text="Object avoidance: boxes placed from the seed, or at the fixed positions.",
+    )  # fmt: skip
+    fixed_positions = models.JSONField(
+        default=list, blank=True,
+        help_text='Fixed placement: one {"lane": "inside"|"outside", "progress_pct": 0-100} per box.',
+    )  # fmt: skip
+    bots = models.PositiveSmallIntegerField(default=FORMAT_DEFAULTS.bots, help_text="Head-to-bot: bot cars.")
+    bot_speed_m_s = models.FloatField(default=FORMAT_DEFAULTS.bot_speed_m_s, help_text="Head-to-bot: m/s.")
+    bot_lane_change = models.BooleanField(
+        default=FORMAT_DEFAULTS.bot_lane_change, help_text="Head-to-bot: bots change lanes at seeded times."
+    )
+    collision_penalty_s = models.FloatField(default=FORMAT_DEFAULTS.collision_penalty_s)
+    # Every racer of the race meets the same obstacles: the seed is drawn once, at creation.
+    seed = models.PositiveIntegerField(
+        default=new_seed, help_text="Where boxes stand and when bots change lanes; drawn at creation."
+    )
     opens_at = models.DateTimeField(
         null=True, blank=True, help_text="Empty: open as soon as the season opens."
     )

@@ -27,7 +27,7 @@ from .models import RACE_DEFAULTS, Race, Racer, Season
 def lock_rows(queryset) -> list:
     """Take row locks (SELECT ... FOR UPDATE on PostgreSQL; on SQLite the IMMEDIATE
     transaction already holds the database's write lock). Call inside atomic()."""
-    return list(queryset.select_for_update().values_list("pk", flat=True))
+    return list(queryset.order_by("pk").select_for_update(no_key=True, of=("self",)).values_list("pk", flat=True))
 
 
 # --- Racers -------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 docs/live.md).
 
 Streams (channel-layer groups) and who listens:
-- `race_<id>`: every open leaderboard of that race (public);
+- `race_<id>`: every open leaderboard of that race (public), and in a head-to-head race
+  its ladder and match pages (`ladder.update`, `match.changed`);
 - `season_<slug>`: every open standings page of that season (public);
 - `submission_<id>`: the owner's submission page and garage (private).
 
@@ -31,6 +32,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from ladder import signals as ladder_signals
 from racing import signals
 
 from . import messages
@@ -162,7 +164,21 @@ def on_standings_rebuilt(sender, *, race, **kwargs) -> None:
     standings_changed(race)
 
 
+def on_match_changed(sender, *, match, **kwargs) -> None:
+    message = _safely("match", lambda: messages.match_changed(match))
+    if message is not None:
+        publish(race_group(match.race_id), message)
+
+
+def on_ladder_changed(sender, *, race_id: int, **kwargs) -> None:
+    message = _safely("ladder", lambda: messages.ladder_update(race_id))
+    if message is not None:
+        publish(race_group(race_id), message)
+
+
 def connect() -> None:
+    ladder_signals.match_changed.connect(on_match_changed, dispatch_uid="live.match_changed")
+    ladder_signals.ladder_changed.connect(on_ladder_changed, dispatch_uid="live.ladder_changed")
     signals.submission_changed.connect(on_submission_changed, dispatch_uid="live.submission_changed")
     signals.submission_progressed.connect(on_submission_progressed, dispatch_uid="live.submission_progressed")
     signals.result_landed.connect(on_result_landed, dispatch_uid="live.result_landed")

@@ -17,6 +17,7 @@ from django.urls import NoReverseMatch, reverse
 from racing import selectors
 from racing.failures import failure_explained
 from racing.models import RaceStanding, Result, SeasonStanding, Submission
+from ladder import selectors as ladder_selectors
 from simulator.formatting import format_gap, format_race_time
 
 BOARD_ROWS = 50  # rows carried by a leaderboard update: the first page of the board
@@ -77,6 +78,7 @@ def leaderboard_row(row: dict) -> dict:
             "laps": row["laps"],
             "progress": row["progress"],
             "off_track_count": row["off_track_count"],
+            "collision_count": row["collision_count"],
             "submissions": row["submissions"],
             "submitted_at": row["submitted_at"],
             "result_id": row["result_id"],
@@ -169,6 +171,7 @@ def submission_result(submission) -> dict | None:
             "laps_completed": result.laps_completed,
             "progress": result.progress,
             "off_track_count": result.off_track_count,
+            "collision_count": result.collision_count,
             "is_best": bool(standing and standing["result_id"] == result.pk),
             "board_rank": standing["rank"] if standing else None,
             "replay_url": replay_url(result.pk),
@@ -217,3 +220,19 @@ def submission_progress(submission, *, lap, laps, time_s) -> dict:
             "time_s": None if time_s is None else float(time_s),
         }
     )
+
+
+# --- Head-to-head (ladder/) -------------------------------------------------------------------
+
+
+def ladder_update(race_id: int) -> dict:
+    """`ladder.update`: the race's ladder, first BOARD_ROWS rows (public, like its board)."""
+    rows = []
+    for rank, r in enumerate(ladder_selectors.ladder_ratings(race_id)[:BOARD_ROWS], 1):
+        rows.append({"rank": rank, "racer": r.racer.alias, **ladder_selectors.ladder_fields((rank, r))})
+    return plain({"type": "ladder.update", "race": race_id, "rows": rows})
+
+
+def match_changed(match) -> dict:
+    """`match.changed`: a match of the race was queued, started, finished or failed."""
+    return plain({"type": "match.changed", "race": match.race_id, "match": ladder_selectors.match_row(match)})

@@ -13,7 +13,7 @@ from .models import RaceStanding, SeasonStanding
 
 RACE_COLUMNS = (
     "rank", "racer", "ranking", "ranking_time_s", "total_time_s", "best_lap_s", "avg_lap_s",
-    "laps", "off_track_count", "submissions", "submitted_at", "result_id", "model_sha256",
+    "laps", "off_track_count", "collision_count", "submissions", "submitted_at", "result_id", "model_sha256",
 )  # fmt: skip
 SEASON_COLUMNS = ("rank", "racer", "points", "races", "wins", "best_rank")
 
@@ -37,6 +37,7 @@ def race_result_rows(race: Race) -> list[dict]:
             "avg_lap_s": row.result.avg_lap_s,
             "laps": row.laps,
             "off_track_count": row.off_track_count,
+            "collision_count": row.collision_count,
             "submissions": row.submissions,
             "submitted_at": row.submitted_at.isoformat(),
             "result_id": row.result_id,

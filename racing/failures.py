@@ -7,18 +7,19 @@ The submission page, the API and the live message all read a failure through
 
 from __future__ import annotations
 
-import json
 import shlex
 
 from django.conf import settings
 
 from league.models import Race
+from league.rules import race_format
 from simulator.failures import failure_kind
 from simulator.params import DEFAULT_MAX_METADATA_BYTES, DEFAULT_MAX_MODEL_BYTES, SENSORS
 from tracks.selectors import track_geometry
 
 from .models import Submission
-from .replays import ReplayMissing
+from .replays import replay_file_read
+from .runner import format_arguments
 
 # The figures of where and when, as the simulator reports them (simulator/race.py fail()).
 WHERE_KEYS = ("step", "clock_s", "lap", "laps_completed", "progress", "x_m", "y_m", "heading_rad", "speed_m_s")
@@ -44,6 +45,7 @@ def reproduce_command(race: Race, *, json_output: bool = True) -> str:
         args += ["--off-track-limit", str(int(race.off_track_limit))]
     if race.reversed:
         args.append("--reverse")
+    args += format_arguments(race_format(race))  # boxes or bots, and their seed
     # The league's size caps, where they differ from what a local run allows by default.
     if int(settings.RACING["MAX_MODEL_BYTES"]) != DEFAULT_MAX_MODEL_BYTES:
         args += ["--max-model-bytes", str(int(settings.RACING["MAX_MODEL_BYTES"]))]
@@ -79,16 +81,7 @@ def failure_explained(submission: Submission) -> dict | None:
 
 def partial_replay_read(submission: Submission) -> dict:
     """The stored replay of a failed run, up to the failure (the simulator's replay JSON)."""
-    if not submission.partial_replay:
-        raise ReplayMissing(f"submission {submission.pk} has no partial replay")
-    try:
-        with submission.partial_replay.open("rb") as fh:
-            data = json.loads(fh.read())
-    except (OSError, ValueError) as exc:
-        raise ReplayMissing(f"the partial replay of submission {submission.pk} cannot be read: {exc}") from None
-    if not isinstance(data, dict) or "trajectory" not in data:
-        raise ReplayMissing(f"the partial replay of submission {submission.pk} is not a replay file")
-    return data
+    return replay_file_read(submission.partial_replay, f"the failed run of submission {submission.pk}")
 
 
 def partial_replay_payload(submission: Submission) -> dict:

@@ -139,6 +139,8 @@ class Result(models.Model):
     progress = models.FloatField()
     off_track_count = models.PositiveIntegerField()
     penalty_s = models.FloatField(default=0.0)
+    # Touches of a box or a bot (object avoidance, head-to-bot); each is in penalty_s too.
+    collision_count = models.PositiveIntegerField(default=0)
     steps = models.PositiveIntegerField()
     trajectory_sha256 = models.CharField(max_length=64)
     simulator_version = models.CharField(max_length=30)
@@ -179,6 +181,7 @@ class Result(models.Model):
         "progress",
         "off_track_count",
         "penalty_s",
+        "collision_count",
         "steps",
         "trajectory_sha256",
         "simulator_version",
@@ -212,6 +215,7 @@ class RaceStanding(models.Model):
     laps = models.PositiveIntegerField()
     progress = models.FloatField()
     off_track_count = models.PositiveIntegerField()
+    collision_count = models.PositiveIntegerField(default=0)
     submissions = models.PositiveIntegerField(help_text="Raced submissions of this racer.")
     submitted_at = models.DateTimeField()
     points = models.PositiveIntegerField(default=0)

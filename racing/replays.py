@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import PurePath
 
+from simulator.formats.params import BOT_RGB, BOX_RGB
 from simulator.simtrace import simtrace_csv
 from tracks.pictures import sim_track
 from tracks.selectors import track_geometry
@@ -21,18 +22,23 @@ class ReplayMissing(LookupError):
 # --- Replay data --------------------------------------------------------------------------
 
 
-def replay_read(result: Result) -> dict:
-    """The stored replay file (the simulator's replay JSON) of a result."""
-    if not result.replay:
-        raise ReplayMissing(f"result {result.pk} has no replay file")
+def replay_file_read(fieldfile, what: str) -> dict:
+    """A stored replay file (the simulator's replay JSON); `what` names it in the errors."""
+    if not fieldfile:
+        raise ReplayMissing(f"{what} has no replay file")
     try:
-        with result.replay.open("rb") as fh:
+        with fieldfile.open("rb") as fh:
             data = json.loads(fh.read())
     except (OSError, ValueError) as exc:
-        raise ReplayMissing(f"the replay of result {result.pk} cannot be read: {exc}") from None
+        raise ReplayMissing(f"the replay of {what} cannot be read: {exc}") from None
     if not isinstance(data, dict) or "trajectory" not in data:
-        raise ReplayMissing(f"the replay of result {result.pk} is not a replay file")
+        raise ReplayMissing(f"the replay of {what} is not a replay file")
     return data
+
+
+def replay_read(result: Result) -> dict:
+    """The stored replay file of a result."""
+    return replay_file_read(result.replay, f"result {result.pk}")
 
 
 def result_meta(result: Result) -> dict:
@@ -47,6 +53,8 @@ def result_meta(result: Result) -> dict:
             "timing_method": race.timing_method,
             "off_track_penalty_s": race.off_track_penalty_s,
             "time_cap_s": race.time_cap_s,
+            "format": race.format,
+            "collision_penalty_s": race.collision_penalty_s,
         },
         "status": result.status,
         "official_time_s": result.official_time_s,
@@ -63,6 +71,9 @@ def replay_payload(result: Result) -> dict:
     track["ref"] = PurePath(str(track.get("ref") or "")).name
     track.update(track_geometry(result.race.track, reverse=bool(track.get("reversed"))))
     data["track"] = track
+    if isinstance(data.get("obstacles"), dict):
+        # How boxes and bots look (the simulator's colours, which its videos draw too).
+        data["obstacles"] = {**data["obstacles"], "box_rgb": list(BOX_RGB), "bot_rgb": list(BOT_RGB)}
     data["meta"] = result_meta(result)
     return data
 

@@ -2,7 +2,8 @@
 
 Two entry points, both through `racing.sandbox.run_sandboxed`:
 - `check_upload`: `python -m simulator check` (static checks and a trial inference);
-- `race_model`: `python -m simulator race` (an official time trial, with its replay).
+- `race_model`: `python -m simulator race` (an official run in the race's format: time
+  trial, object avoidance or head-to-bot, with its replay).
 
 Every outcome is sorted into the model's fault (`ModelRejected` at upload,
 `RaceRun.kind == "failed"` at race time, with a message for the competitor) or the
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from simulator.formats import RaceFormat
 from simulator.params import TIME_CAP_RANGE_S
 
 from .models import Result
@@ -54,7 +56,7 @@ VIDEO_TIMEOUT_FLOOR_S = 120.0
 SWEEP_MARGIN_S = 600.0
 
 
-def _limits(kind: str) -> Limits:
+def run_limits(kind: str) -> Limits:
     cfg = settings.RACING
     memory = int(cfg["SANDBOX_MEMORY_MB"]) * 1024 * 1024
     processes = int(cfg["SANDBOX_PROCESSES"])
@@ -81,7 +83,7 @@ def longest_run_s() -> float:
     return max(float(cfg["RACE_WALL_S"]), float(cfg["CHECK_WALL_S"]), longest_video) + SWEEP_MARGIN_S
 
 
-def _json_object(data: bytes) -> dict | None:
+def json_object(data: bytes) -> dict | None:
     text = data.decode("utf-8", "replace").strip()
     if not text:
         return None
@@ -96,7 +98,7 @@ def _json_object(data: bytes) -> dict | None:
     return None
 
 
-def _last_line(text: str) -> str:
+def last_line(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1].strip() if lines else ""
 
@@ -110,7 +112,7 @@ def _limit_message(outcome: Outcome, limits: Limits, doing: str) -> str:
     return f"The model took too long {doing}: it exceeded the {what}."
 
 
-def _size_caps() -> list[str]:
+def size_caps() -> list[str]:
     # The league's caps, not the simulator's defaults: the child enforces what the upload did.
     return [
         "--max-model-bytes", str(int(settings.RACING["MAX_MODEL_BYTES"])),
@@ -128,7 +130,7 @@ def check_upload(onnx_bytes: bytes, metadata_bytes: bytes) -> dict:
         (work / "model_metadata.json").write_bytes(metadata_bytes)
         args = [
             "-m", "simulator", "check", "model.onnx",
-            "--metadata", "model_metadata.json", "--json", *_size_caps(),
+            "--metadata", "model_metadata.json", "--json", *size_caps(),
         ]  # fmt: skip
         return _checked(args, work, fields=("onnx", "metadata"), what="model check")
 
@@ -144,7 +146,7 @@ def import_archive(archive_bytes: bytes) -> tuple[bytes, bytes, dict]:
         (work / "export.tar.gz").write_bytes(archive_bytes)
         args = [
             "-m", "simulator", "import", "export.tar.gz", "--out", "out", "--json",
-            "--max-archive-bytes", str(int(settings.RACING["MAX_ARCHIVE_BYTES"])), *_size_caps(),
+            "--max-archive-bytes", str(int(settings.RACING["MAX_ARCHIVE_BYTES"])), *size_caps(),
         ]  # fmt: skip
         report = _checked(args, work, fields=("archive", "onnx", "metadata"), what="model import")
         try:
@@ -158,14 +160,14 @@ def import_archive(archive_bytes: bytes) -> tuple[bytes, bytes, dict]:
 def _checked(args: list[str], work: Path, *, fields: tuple[str, ...], what: str) -> dict:
     """Run a checking command in the sandbox and read its JSON answer; the model's faults
     become ModelRejected on the first of `fields` unless the answer names another."""
-    limits = _limits("check")
+    limits = run_limits("check")
     try:
         outcome = run_sandboxed(args, limits, cwd=work)
     except SandboxStartError as exc:
         raise PlatformFault(str(exc)) from exc
     if outcome.limit is not None:
         raise ModelRejected({fields[0]: [_limit_message(outcome, limits, "at trial inference")]})
-    data = _json_object(outcome.stdout)
+    data = json_object(outcome.stdout)
     if outcome.returncode == 0 and data is not None:
         return data
     if outcome.returncode == 2 and data is not None and data.get("error"):
@@ -180,7 +182,7 @@ def _checked(args: list[str], work: Path, *, fields: tuple[str, ...], what: str)
                 ]
             }
         )
-    raise PlatformFault(f"{what} exited with code {outcome.returncode}: {_last_line(outcome.stderr)}")
+    raise PlatformFault(f"{what} exited with code {outcome.returncode}: {last_line(outcome.stderr)}")
 
 
 @dataclass
@@ -205,6 +207,29 @@ def _failed(message: str, kind: str, outcome: Outcome, failure: dict | None = No
     return RaceRun("failed", None, message, replay_path, outcome, failure)
 
 
+def format_arguments(race_format: RaceFormat) -> list[str]:
+    """The command line's flags of a race format (none for a time trial): what the worker
+    passes, and what the reproduce command shows."""
+    if race_format.race_type == "time_trial":
+        return []
+    args = ["--race-type", race_format.race_type]
+    if race_format.has_boxes:
+        args += ["--objects", str(race_format.objects), "--placement", race_format.placement]
+        if race_format.placement == "fixed":
+            args += ["--fixed-positions", ",".join(f"{f.lane}:{exact_number(f.progress_pct)}" for f in race_format.fixed_objects)]
+    if race_format.has_bots:
+        args += ["--bots", str(race_format.bots), "--bot-speed", exact_number(race_format.bot_speed_m_s)]
+        if race_format.bot_lane_change:
+            args.append("--bot-lane-change")
+    return args + ["--collision-penalty", exact_number(race_format.collision_penalty_s), "--seed", str(race_format.seed)]
+
+
+def exact_number(value: float) -> str:
+    """Short where that reads back the same number (0.75), every digit otherwise."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(float(value))
+
+
 def race_model(
     *,
     workdir: Path,
@@ -218,17 +243,19 @@ def race_model(
     off_track_limit: int = 0,
     reverse: bool = False,
     allowed_sensors: list[str] | tuple[str, ...] = (),
+    race_format: RaceFormat | None = None,
     on_progress: Callable[[dict], None] | None = None,
     on_tick: Callable[[], None] | None = None,
     tick_s: float = 1.0,
 ) -> RaceRun:
     """Race the model in `workdir` (a `racing.workdirs.work_dir`, the caller's). Raises
     PlatformFault if the child cannot be started; every other outcome is a RaceRun."""
-    limits = _limits("race")
+    limits = run_limits("race")
     args = race_args(workdir=workdir, onnx_bytes=onnx_bytes, metadata_bytes=metadata_bytes,
                      track_bytes=track_bytes, laps=laps, timing_method=timing_method,
                      off_track_penalty_s=off_track_penalty_s, time_cap_s=time_cap_s,
-                     off_track_limit=off_track_limit, reverse=reverse, allowed_sensors=allowed_sensors)
+                     off_track_limit=off_track_limit, reverse=reverse, allowed_sensors=allowed_sensors,
+                     race_format=race_format)
     replay = workdir / "replay.json"
 
     def stderr_line(line: str) -> None:
@@ -260,14 +287,15 @@ def race_model(
 
 def race_limits(wall_s: float | None = None) -> Limits:
     """The limits of a race; a live race (paced to real time) gives its own wall clock."""
-    limits = _limits("race")
+    limits = run_limits("race")
     return limits if wall_s is None else Limits(memory_bytes=limits.memory_bytes, cpu_s=limits.cpu_s,
                                                  wall_s=wall_s, processes=limits.processes)
 
 
 def race_args(*, workdir: Path, onnx_bytes: bytes, metadata_bytes: bytes, track_bytes: bytes, laps: int,
               timing_method: str, off_track_penalty_s: float, time_cap_s: float, off_track_limit: int = 0,
-              reverse: bool = False, allowed_sensors: list[str] | tuple[str, ...] = ()) -> list[str]:
+              reverse: bool = False, allowed_sensors: list[str] | tuple[str, ...] = (),
+              race_format: RaceFormat | None = None) -> list[str]:
     """The files of a race written into `workdir`, and the child's command line racing
     them (`python -m simulator race`, result JSON on stdout, replay in replay.json)."""
     (workdir / "model.onnx").write_bytes(onnx_bytes)
@@ -283,7 +311,7 @@ def race_args(*, workdir: Path, onnx_bytes: bytes, metadata_bytes: bytes, track_
         "--timing", timing_method,
         "--penalty", repr(float(off_track_penalty_s)),
         "--time-cap", repr(float(time_cap_s)),
-        "--json", "--replay", "replay.json", "--progress", *_size_caps(),
+        "--json", "--replay", "replay.json", "--progress", *size_caps(),
     ]  # fmt: skip
     if allowed_sensors:
         args += ["--sensors", ",".join(allowed_sensors)]
@@ -291,6 +319,8 @@ def race_args(*, workdir: Path, onnx_bytes: bytes, metadata_bytes: bytes, track_
         args += ["--off-track-limit", str(int(off_track_limit))]
     if reverse:
         args.append("--reverse")
+    if race_format is not None:
+        args += format_arguments(race_format)
     return args
 
 
@@ -298,7 +328,7 @@ def interpret_race(outcome: Outcome, limits: Limits, replay: Path) -> RaceRun:
     if outcome.limit is not None:
         return _failed(_limit_message(outcome, limits, "during the race"),
                        _LIMIT_KINDS.get(outcome.limit, "wall_clock"), outcome)
-    data = _json_object(outcome.stdout)
+    data = json_object(outcome.stdout)
     if outcome.returncode == 0:
         if data is None or "status" not in data:
             return RaceRun(
@@ -315,7 +345,7 @@ def interpret_race(outcome: Outcome, limits: Limits, replay: Path) -> RaceRun:
         # Bad arguments or a bad track are ours; a model that cannot be loaded is its own.
         if data is not None and data.get("field") in ("onnx", "metadata"):
             return _failed(str(data.get("error")), "model", outcome)
-        line = _last_line(outcome.stderr)
+        line = last_line(outcome.stderr)
         if line.startswith(("onnx:", "metadata:")) or "sensor" in line.lower():
             return _failed(line.split(":", 1)[-1].strip() if line.startswith(("onnx:", "metadata:")) else line,
                            "model", outcome)
@@ -323,7 +353,7 @@ def interpret_race(outcome: Outcome, limits: Limits, replay: Path) -> RaceRun:
     return RaceRun(
         "platform",
         None,
-        f"simulator exited with code {outcome.returncode}: {_last_line(outcome.stderr)}",
+        f"simulator exited with code {outcome.returncode}: {last_line(outcome.stderr)}",
         None,
         outcome,
     )

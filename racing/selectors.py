@@ -126,6 +126,7 @@ def leaderboard_row(row: RaceStanding, leader_time_s: float | None) -> dict:
         "laps": row.laps,
         "progress": row.progress,
         "off_track_count": row.off_track_count,
+        "collision_count": row.collision_count,
         "submissions": row.submissions,
         "submitted_at": row.submitted_at,
         "result_id": row.result_id,

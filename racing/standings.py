@@ -67,6 +67,7 @@ def _fill_standing(row: RaceStanding, result) -> None:
     row.laps = result.laps_completed
     row.progress = result.progress
     row.off_track_count = result.off_track_count
+    row.collision_count = result.collision_count
     row.submitted_at = result.submission.created_at
     row.simulator_version = result.simulator_version
 
@@ -100,7 +101,7 @@ def race_standing_apply(result) -> None:
     if _removed_racer_ids(race) & {result.racer_id}:
         return  # kept on record, off the board
     submissions = Result.objects.filter(race=race, racer_id=result.racer_id, superseded_at__isnull=True).count()
-    row = RaceStanding.objects.select_for_update().filter(race=race, racer_id=result.racer_id).first()
+    row = RaceStanding.objects.select_for_update(of=("self",)).filter(race=race, racer_id=result.racer_id).first()
     if row is None:
         row = RaceStanding(race=race, racer_id=result.racer_id, rank=0, points=0)
         _fill_standing(row, result)
@@ -144,7 +145,7 @@ def standings_rebuild(race: Race) -> None:
         RaceStanding.objects.bulk_create(new_rows, batch_size=500)
         fields = [
             "result", "finished", "time_s", "best_lap_s", "laps", "progress",
-            "off_track_count", "submitted_at", "submissions", "simulator_version",
+            "off_track_count", "collision_count", "submitted_at", "submissions", "simulator_version",
         ]  # fmt: skip
         RaceStanding.objects.bulk_update(updated, fields, batch_size=500)
         _race_rerank(race)

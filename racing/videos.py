@@ -80,7 +80,7 @@ def result_video_claim(result_id: int) -> Result | None:
     do (no such result, the video is ready, or a live worker renders it)."""
     with transaction.atomic():
         result = (
-            Result.objects.select_for_update()
+            Result.objects.select_for_update(of=("self",))
             .select_related("racer", "race__track", "race__season")
             .filter(pk=result_id)
             .first()
@@ -190,7 +190,9 @@ def _video_tasks(*statuses: str) -> dict[int, list]:
 def videos_requeue_missing(limit: int = 500) -> int:
     """Queue the video of every result that has none yet and no live task (e.g. the queue
     lost the task, or an earlier render failed). Run at worker start. Returns how many
-    were queued."""
+    were queued; none when the league renders no videos (RACING["VIDEOS"] off)."""
+    if not settings.RACING["VIDEOS"]:
+        return 0
     queued_ids = set(_video_tasks("READY", "RUNNING"))
     todo = (
         Result.objects.exclude(video_status=Result.VideoStatus.READY)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
+from league.rules import race_format
 from tracks.services import track_file_bytes
 
 from . import signals
@@ -71,7 +72,7 @@ def submission_claim(submission_id: int) -> Claim | None:
     (already raced, or taken by another worker)."""
     with transaction.atomic():
         submission = (
-            Submission.objects.select_for_update()
+            Submission.objects.select_for_update(of=("self",))
             .select_related("model", "race__track", "race__season", "racer")
             .filter(pk=submission_id)
             .first()
@@ -205,6 +206,7 @@ def _race(claim: Claim, workdir: Path) -> RaceRun:
         time_cap_s=race.time_cap_s,
         reverse=race.reversed,
         allowed_sensors=race.allowed_sensors,
+        race_format=race_format(race),
         on_progress=on_progress,
         on_tick=lambda: _renew_lease(claim),
         tick_s=max(0.5, min(5.0, _cfg("LEASE_S") / 4)),
@@ -214,7 +216,7 @@ def _race(claim: Claim, workdir: Path) -> RaceRun:
 def _locked_claim(claim: Claim) -> Submission:
     """Re-read the submission under a lock; raise LeaseLost if it is no longer ours."""
     submission = (
-        Submission.objects.select_for_update()
+        Submission.objects.select_for_update(of=("self",))
         .select_related("race__season", "racer")
         .get(pk=claim.submission.pk)
     )
@@ -254,6 +256,7 @@ def result_record(*, claim: Claim, data: dict, replay_path: Path | None) -> Resu
             avg_lap_s=_number_or_none(data.get("avg_lap_s")),
             progress=float(data.get("progress") or 0.0),
             off_track_count=int(data.get("off_track_count") or 0),
+            collision_count=int(data.get("collision_count") or 0),
             penalty_s=float(data.get("penalty_s") or 0.0),
             steps=int(data.get("steps") or 0),
             trajectory_sha256=str(data.get("trajectory_sha256") or ""),

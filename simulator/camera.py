@@ -211,6 +211,7 @@ class CameraSensor:
         self._span = span
         x0, y0, x1, y1 = track.bounds
         self._safe = (x0 - FREE_M, y0 - FREE_M, x1 + FREE_M, y1 + FREE_M)
+        self._sums = self._summer()
 
     def render(self, car: CarState) -> np.ndarray:
         """The grey image (height_px, width_px) uint8 seen from this car pose; the
@@ -224,53 +225,83 @@ class CameraSensor:
         value / 255 (the same numbers as scaling `render`'s frame). The rows above the
         rendered ones never change: they are written here, once."""
         first = self._first
-        scale = np.float32(1.0 / 255.0)
+        scale = np.array(1.0 / 255.0, np.float32)
+        four = np.array(4, np.uint16)
+        sums, right_shift = self._sums, np.right_shift
         if view.dtype == np.uint8:
             view[:first] = self._frame[:first]
             out = view[first:]
-            return lambda car: np.right_shift(self._sums(car), 4, out=out, casting="unsafe")
+            return lambda car: right_shift(sums(car), four, out=out, casting="unsafe")
         np.multiply(self._frame[:first], scale, out=view[:first])
         out = view[first:]
+        grey, multiply = self._v_out, np.multiply
 
         def write(car: CarState) -> None:
-            grey = np.right_shift(self._sums(car), 4, out=self._v_out)
-            np.multiply(grey, scale, out=out)
+            multiply(right_shift(sums(car), four, out=grey), scale, out=out)
 
         return write
 
-    def _sums(self, car: CarState) -> np.ndarray:
-        """The rendered rows before the filter's last step: 16 x the grey level, + 8
-        (uint16, a view into a work array)."""
-        c = math.cos(car.heading_rad)
-        s = math.sin(car.heading_rad)
-        # The car from the fine level's origin, in metres: small numbers, so a track far
-        # from the world's origin loses no precision.
-        _pack10(self._coef_bytes, 0, c, c, c, c, s, s, s, s,
-                car.x_m - self._origin[0], car.y_m - self._origin[1])
-        # Per row, in float64 (summed in a fixed order), stored as float32.
-        rows = np.add.reduce(np.multiply(self._terms, self._coef, out=self._products), axis=0,
-                             dtype=np.float64, out=self._rows)
-        # Per pixel, in float32: texel = origin + column * step.
-        f = np.multiply(rows[2:, :, None], self._cols, out=self._f)
-        f += rows[:2, :, None]
-        x0, y0, x1, y1 = self._safe
-        if not (x0 <= car.x_m <= x1 and y0 <= car.y_m <= y1):
-            np.clip(f, self._lo, self._hi, out=f)
-        i = self._i
-        _copyto(i, f, casting="unsafe")  # truncation is floor: texel coordinates are >= 0
-        idx = i[1].reshape(-1)
-        idx *= self._stride
-        idx += i[0].reshape(-1)
-        smp = self._atlas.take(idx, out=self._samples)
-        # The tent filter, [1, 2, 1] = [1, 1] twice, across then along, in uint16.
-        span, n = self._span, len(smp)
+    def _summer(self) -> Callable[[CarState], np.ndarray]:
+        """`_sums`: a function (car) giving the rendered rows before the filter's last
+        step, 16 x the grey level, + 8 (uint16, a view into a work array). Every array
+        and view it uses is made here, once: a frame makes none (each costs more than its
+        work, and more again when the model has just had the caches)."""
+        origin_x, origin_y = self._origin
+        coef_bytes, terms, coef, products, rows = self._coef_bytes, self._terms, self._coef, self._products, self._rows
+        steps, origins, cols = rows[2:, :, None], rows[:2, :, None], self._cols
+        f, i, lo, hi = self._f, self._i, self._lo, self._hi
+        idx, ix = i[1].reshape(-1), i[0].reshape(-1)  # views: the planes are contiguous
+        stride, take, samples = self._stride, self._atlas.take, self._samples
+        # The tent filter, [1, 2, 1] = [1, 1] twice, across then along, in uint16: four
+        # sums of two shifted views each, between two buffers.
+        span, n = self._span, len(self._samples)
         ping, pong = self._ping, self._pong
-        h1 = np.add(smp[:-1], smp[1:], dtype=np.uint16, out=ping[: n - 1])
-        h = np.add(h1[:-1], h1[1:], out=pong[: n - 2])
-        v1 = np.add(h[:-span], h[span:], out=ping[: n - 2 - span])
-        v = np.add(v1[:-span], v1[span:], out=pong[: n - 2 - 2 * span])
-        v += 8  # rounded: (sum + 8) // 16
-        return self._v_out
+        h1, h, v1, v = ping[: n - 1], pong[: n - 2], ping[: n - 2 - span], pong[: n - 2 - 2 * span]
+        a1, b1 = samples[:-1], samples[1:]
+        a2, b2 = h1[:-1], h1[1:]
+        a3, b3 = h[:-span], h[span:]
+        a4, b4 = v1[:-span], v1[span:]
+        v_out = self._v_out
+        x0, y0, x1, y1 = self._safe
+        cos, sin = math.cos, math.sin
+        add, multiply, add_reduce, clip = np.add, np.multiply, np.add.reduce, np.clip
+        # Scalars as 0-d arrays of the arrays' own types: numpy takes them as they are,
+        # without converting a Python number each call (the same results).
+        stride, eight = np.array(stride, idx.dtype), np.array(8, np.uint16)
+
+        def sums(car: CarState) -> np.ndarray:
+            heading, x, y = car[2], car[0], car[1]
+            c = cos(heading)
+            s = sin(heading)
+            # The car from the fine level's origin, in metres: small numbers, so a track far
+            # from the world's origin loses no precision.
+            _pack10(coef_bytes, 0, c, c, c, c, s, s, s, s, x - origin_x, y - origin_y)
+            # Per row, in float64 (summed in a fixed order), stored as float32.
+            add_reduce(multiply(terms, coef, out=products), 0, np.float64, rows)
+            # Per pixel, in float32: texel = origin + column * step.
+            multiply(steps, cols, out=f)
+            # Then to integers; truncation is floor: texel coordinates are >= 0. Near the
+            # track the sum is cast as it is made (one pass for two, the same numbers).
+            if x0 <= x <= x1 and y0 <= y <= y1:
+                add(f, origins, out=i, casting="unsafe")
+            else:
+                add(f, origins, out=f)
+                clip(f, lo, hi, out=f)
+                _copyto(i, f, casting="unsafe")
+            multiply(idx, stride, out=idx)
+            add(idx, ix, out=idx)
+            # Every index is inside the atlas (its levels reach as far as the rows see, or
+            # the lookups were clipped): "wrap" never wraps, and unlike the default it
+            # gathers straight into `samples`, without a buffer.
+            take(idx, out=samples, mode="wrap")
+            add(a1, b1, dtype=np.uint16, out=h1)
+            add(a2, b2, out=h)
+            add(a3, b3, out=v1)
+            add(a4, b4, out=v)
+            add(v, eight, out=v)  # rounded: (sum + 8) // 16
+            return v_out
+
+        return sums
 
 
 class StereoCameraSensor:

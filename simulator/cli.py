@@ -1,4 +1,4 @@
-"""`python -m simulator`: race, check, import, tracks, drivers, camera, bench.
+"""`python -m simulator`: race, duel, check, import, tracks, drivers, camera, bench.
 
 Exit status: 0 for a race that ran (finished, DNF or failed); 2 with one line on stderr
 for anything the user must fix (arguments, track, model).
@@ -23,6 +23,7 @@ from .deepracer import (
     DEFAULT_MAX_UNPACKED_BYTES,
 )
 from .drivers import write_drivers
+from .duel import STARTS, DuelSettings, match_dict, run_duel, run_match
 from .failures import failure_kind
 from .formats import (
     FORMAT_OFF_TRACK_PENALTY_S,
@@ -44,7 +45,7 @@ from .params import (
 from .policy import check_model, load_policy
 from .race import RaceSetupError, build_sensors, run_time_trial, start_state
 from .render import render_map
-from .replay import write_replay
+from .replay import write_duel_replay, write_replay
 from .track import TrackError
 
 DEFAULT_RULES = RaceRules()
@@ -207,6 +208,61 @@ def _race_live(args, policy, track, rules, race_format, on_progress):
                              next_multiplier=live.LineMultipliers(sys.stdin.fileno(), warn))
     except live.MultiplierError as exc:
         raise UsageError(str(exc)) from None
+
+
+def cmd_duel(args) -> int:
+    """Two models on one track (simulator/duel.py): one duel, or with --match both grids."""
+    penalty = FORMAT_OFF_TRACK_PENALTY_S if args.penalty is None else args.penalty
+    try:
+        settings = DuelSettings(start=args.start, collision_penalty_s=args.collision_penalty, seed=args.seed)
+        rules = RaceRules(laps=args.laps, off_track_penalty_s=penalty, time_cap_s=args.time_cap)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.replay and not Path(args.replay).resolve().parent.is_dir():
+        raise UsageError(f"--replay: folder {Path(args.replay).resolve().parent} does not exist")
+    track = _load_track(args.track, args.reverse)
+    policies = []
+    for side in ("a", "b"):
+        model, meta = getattr(args, f"model_{side}"), getattr(args, f"metadata_{side}")
+        try:
+            policies.append(_load_policy(argparse.Namespace(model=model, metadata=meta, max_model_bytes=args.max_model_bytes,
+                                                            max_metadata_bytes=args.max_metadata_bytes)))
+        except UsageError as exc:
+            raise UsageError(f"model {side}: {exc}") from None
+    try:
+        if args.match:
+            outcomes = run_match(*policies, track, rules, settings=settings)
+            out = match_dict(outcomes)
+        else:
+            outcomes = [run_duel(*policies, track, rules, settings=settings, swapped=args.swap)]
+            out = outcomes[0].to_dict()
+    except (RaceSetupError, FormatError) as exc:
+        raise UsageError(str(exc)) from None
+    if args.replay:
+        # A package's file is usually model.onnx: its folder names it better.
+        names = tuple(p.parent.name if p.stem == "model" else p.stem for p in map(Path, (args.model_a, args.model_b)))
+        out_path = Path(args.replay)
+        paths = [out_path] if not args.match else [out_path.with_name(f"{out_path.stem}-{k}{out_path.suffix}")
+                                                   for k in (1, 2)]
+        try:
+            for path, outcome in zip(paths, outcomes):
+                write_duel_replay(path, outcome, track, args.track, names)
+        except OSError as exc:
+            raise UsageError(f"--replay: cannot write {args.replay} ({exc.strerror})") from None
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    for k, d in enumerate(out["duels"] if args.match else [out], 1):
+        print(f"Duel {k}       winner {d['winner']}  car collisions {d['car_collisions']}"
+              f"  (a in position {d['positions']['a']})")
+        for side in ("a", "b"):
+            r = d[side]
+            time_text = format_race_time(r["total_time_s"]) if r["status"] == "finished" else \
+                f"{r['status'].upper()} {r['laps_completed']} laps + {r['progress']:.1%}"
+            print(f"  {side}          {time_text}  penalties {r['penalty_s']:.3f} s  collisions {r['collision_count']}")
+    print(f"Winner       {out['winner']}")
+    print(f"Trajectory   sha256 {out['trajectory_sha256']}")
+    return 0
 
 
 def _print_failure(failure: dict | None) -> None:
@@ -437,6 +493,31 @@ def build_parser() -> argparse.ArgumentParser:
                    help="race again with the speed multipliers a live race recorded (its result or replay JSON)")
     _size_caps(r)
     r.set_defaults(func=cmd_race)
+
+    du = sub.add_parser("duel", help="race two models against each other",
+                        description="Head-to-head: two models on one track, each seeing the other (docs/competitors.md).")
+    du.add_argument("model_a", help="car a's model.onnx")
+    du.add_argument("model_b", help="car b's model.onnx")
+    du.add_argument("--metadata-a", help="car a's model_metadata.json (default: next to its model)")
+    du.add_argument("--metadata-b", help="car b's model_metadata.json (default: next to its model)")
+    du.add_argument("--track", required=True, help="a shipped track slug or a DeepRacer .npy file")
+    du.add_argument("--laps", type=int, default=DEFAULT_RULES.laps, help=f"laps to finish (default {DEFAULT_RULES.laps})")
+    du.add_argument("--penalty", type=float, default=None,
+                    help=f"off-track penalty in seconds (default {FORMAT_OFF_TRACK_PENALTY_S:g})")
+    du.add_argument("--time-cap", type=float, default=DEFAULT_RULES.time_cap_s,
+                    help=f"time cap in seconds (default {DEFAULT_RULES.time_cap_s:g})")
+    du.add_argument("--collision-penalty", type=float, default=RaceFormat.collision_penalty_s, metavar="S",
+                    help=f"seconds added to both cars per contact (default {RaceFormat.collision_penalty_s:g})")
+    du.add_argument("--start", default="side_by_side", choices=STARTS, help="the grid (default side_by_side)")
+    du.add_argument("--seed", type=int, default=0, help="where on the lap the grid stands (default 0: the start line)")
+    du.add_argument("--reverse", action="store_true", help=REVERSE_HELP)
+    du.add_argument("--swap", action="store_true", help="b in position 1")
+    du.add_argument("--match", action="store_true", help="a match: both grids (a first, then b in position 1)")
+    du.add_argument("--json", action="store_true", help="print one JSON object with the duel (or match)")
+    du.add_argument("--replay", metavar="OUT", help="write the replay of both cars as JSON "
+                                                    "(with --match: OUT-1 and OUT-2, one per duel)")
+    _size_caps(du)
+    du.set_defaults(func=cmd_duel)
 
     c = sub.add_parser("check", help="validate a model package", description="Validate a model package without racing it.")
     c.add_argument("model")

@@ -7,8 +7,9 @@ segment a + s * d, with q = a - car:
 and (r, t) is a hit when r >= 0 and 0 <= t <= 1. `fill_all_pairs` is that, plainly, for
 every beam and every segment near the car: the definition.
 
-`fill`, the one races use, computes the same ranges (to well under a nanometre) in a few
-numpy calls, because a step's cost is the number of calls far more than their size:
+`writer` (and `fill`), what races use, computes the same ranges (to well under a
+nanometre) in a few numpy calls, because a step's cost is the number of calls far more
+than their size:
 - the segments near the car come from a grid of small cells, built once per cell;
 - the three cross products a pair needs, denom, t*denom = cross(q, u) and
   (1 - t)*denom = cross(u, q + d), are linear in (ux, uy, 1) with coefficients that
@@ -16,13 +17,17 @@ numpy calls, because a step's cost is the number of calls far more than their si
   frame, one small product turns a cell's constant table into those coefficients for
   this pose, and a second gives every pair's three values at once;
 - a pair is a hit when r >= 0 and t and 1 - t have the same sign (t*denom and
-  (1-t)*denom do), so one division per pair is enough.
+  (1-t)*denom do), so one division per pair is enough;
+- the views and constants a step uses are made once, per cell size or per writer, and
+  numpy's error state for the division is set without `np.errstate`'s own cost.
 """
 
 from __future__ import annotations
 
 import math
 import struct
+from functools import partial
+from typing import Callable
 
 import numpy as np
 
@@ -35,6 +40,37 @@ DEG = math.pi / 180.0
 # `_implementation`): called with plain arrays every step, where the dispatch costs as
 # much as the call.
 _dot = getattr(np.dot, "_implementation", np.dot)
+
+
+def _quiet_errors(internals: bool = True):
+    """(enter, leave): numpy's division errors ignored in between, as
+    `np.errstate(divide="ignore", invalid="ignore")` does, at a fraction of its cost per
+    step: the error state np.errstate would make is made once, and only set and reset
+    each step (numpy keeps it in a context variable). Falls back to np.errstate itself
+    if numpy moves those internals (or without `internals`)."""
+    try:
+        if not internals:
+            raise ImportError("np.errstate asked for")
+        # Imported here: numpy's private modules, for this one fast path (see above).
+        from numpy._core._multiarray_umath import _make_extobj
+        from numpy._core._ufunc_config import _extobj_contextvar
+
+        quiet = _make_extobj(divide="ignore", invalid="ignore")
+        return partial(_extobj_contextvar.set, quiet), _extobj_contextvar.reset
+    except (ImportError, AttributeError, TypeError):
+        def enter():
+            state = np.errstate(divide="ignore", invalid="ignore")
+            state.__enter__()
+            return state
+
+        return enter, lambda state: state.__exit__(None, None, None)
+
+
+_quiet, _loud = _quiet_errors()
+_divide, _multiply, _greater_equal, _logical_and, _maximum = (
+    np.divide, np.multiply, np.greater_equal, np.logical_and, np.maximum)
+_copyto = getattr(np.copyto, "_implementation", np.copyto)  # as _dot, without the dispatch
+_minimum_reduce = np.minimum.reduce  # (array, axis, dtype, out, keepdims, initial, where)
 
 
 class LidarSensor:
@@ -97,6 +133,7 @@ class LidarSensor:
         # np.clip(x, lo, hi) is min(max(x, lo), hi); with lo <= hi that is max(min(x, hi), lo),
         # and min(x, hi) comes free with the reduction. np.clip gives hi when lo > hi.
         self._floor_m = min(params.min_range_m, reach)
+        self._clip_m = float(reach)
 
     # -- the cells -------------------------------------------------------------------------
 
@@ -155,9 +192,11 @@ class LidarSensor:
             coef = np.empty((4 * n, 3))
             pairs = np.empty((3 * n, beams))  # denom, t*denom, (1 - t)*denom
             rs = np.empty((2, n, beams))  # r, t*(1 - t)*denom**2
+            flags = np.empty((2, n, beams), dtype=bool)
+            # Every view a step uses, made once: making one costs more than its work.
             self._work[n] = (
                 coef, coef[: 3 * n], coef[3 * n :, 2:3], pairs, pairs[:n], pairs[n : 2 * n], pairs[2 * n :],
-                rs, np.empty((2, n, beams), dtype=bool), np.empty((n, beams), dtype=bool),
+                rs, rs[0], rs[1], flags, flags[0], flags[1], np.empty((n, beams), dtype=bool),
             )
         return self._work[n]
 
@@ -165,33 +204,60 @@ class LidarSensor:
 
     def fill(self, out: np.ndarray, car: CarState) -> None:
         """Write the ranges into `out` (shape (beams,), any float dtype)."""
-        x, y, heading = car[0], car[1], car[2]
-        key = (math.floor((x - self._ox) * self._per_fine), math.floor((y - self._oy) * self._per_fine))
-        try:
-            cell = self._fine_cells[key]
-        except KeyError:
-            self._split((key[0] // self.SPLIT, key[1] // self.SPLIT))
-            cell = self._fine_cells[key]
-        if cell is None:
-            out[:] = self.params.clipping_dist_m
-            return
-        table, (coef, coef3, r_denom, pairs, denom, t_denom, rest_denom, rs, flags, hit) = cell
-        c = math.cos(heading)
-        s = math.sin(heading)
-        # Rows: ux, uy, 1, w = cy*ux - cx*uy, cy, -cx; columns: cos, sin, 1 of the beam angle
-        # in the car's frame.
-        self._pack_pose(self._pose_bytes, 0, c, -s, 0.0, s, c, 0.0, 0.0, 0.0, 1.0,
-                        y * c - x * s, -y * s - x * c, 0.0, 0.0, 0.0, y, 0.0, 0.0, -x)
-        _dot(table, self._pose, coef)
-        _dot(coef3, self._beams, pairs)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            np.divide(r_denom, denom, out=rs[0])  # r; a zero denom gives inf or nan: no hit
-        np.multiply(t_denom, rest_denom, out=rs[1])  # >= 0 when 0 <= t <= 1
-        np.greater_equal(rs, 0.0, out=flags)
-        np.logical_and(flags[0], flags[1], out=hit)
-        ranges = np.minimum.reduce(rs[0], axis=0, where=hit, initial=self.params.clipping_dist_m,
-                                   out=self._ranges)
-        np.maximum(ranges, self._floor_m, out=out)
+        self.writer(out)(car)
+
+    def writer(self, out: np.ndarray) -> Callable[..., None]:
+        """A function (car, projection=None) that writes the ranges into `out`, for every
+        step of a race (the projection is not used: the signature is the sensors')."""
+        # This runs every step: everything it reads is bound here, once.
+        cells = self._fine_cells
+        split = self._split
+        coarse = self.SPLIT
+        ox, oy, per_fine = self._ox, self._oy, self._per_fine
+        # Scalars as 0-d arrays: numpy takes them as they are, without converting a Python
+        # float each call (the same float64 values, the same results).
+        clip_m, floor_m, zero = self._clip_m, np.array(self._floor_m), np.zeros(())
+        pose, pose_bytes, pack_pose = self._pose, self._pose_bytes, self._pack_pose
+        beams, ranges = self._beams, self._ranges
+        cos, sin, floor = math.cos, math.sin, math.floor
+
+        def write(car: CarState, proj=None) -> None:
+            x, y, heading = car[0], car[1], car[2]
+            key = (floor((x - ox) * per_fine), floor((y - oy) * per_fine))
+            try:
+                cell = cells[key]
+            except KeyError:
+                split((key[0] // coarse, key[1] // coarse))
+                cell = cells[key]
+            if cell is None:
+                out[:] = clip_m
+                return
+            table, (coef, coef3, r_denom, pairs, denom, t_denom, rest_denom, rs, r, t_ok, flags, r_ok, t_in,
+                    hit) = cell
+            c = cos(heading)
+            s = sin(heading)
+            # Rows: ux, uy, 1, w = cy*ux - cx*uy, cy, -cx; columns: cos, sin, 1 of the beam
+            # angle in the car's frame.
+            pack_pose(pose_bytes, 0, c, -s, 0.0, s, c, 0.0, 0.0, 0.0, 1.0,
+                      y * c - x * s, -y * s - x * c, 0.0, 0.0, 0.0, y, 0.0, 0.0, -x)
+            _dot(table, pose, coef)
+            _dot(coef3, beams, pairs)
+            # Output arrays are passed by position: ufunc keywords cost more than the work.
+            quiet = _quiet()
+            try:
+                _divide(r_denom, denom, r)  # a zero denom gives inf or nan: no hit
+            finally:
+                _loud(quiet)
+            _multiply(t_denom, rest_denom, t_ok)  # >= 0 when 0 <= t <= 1
+            _greater_equal(rs, zero, flags)  # r >= 0 into r_ok, t_ok >= 0 into t_in
+            _logical_and(r_ok, t_in, hit)
+            _minimum_reduce(r, 0, None, ranges, False, clip_m, hit)
+            # The floor in float64, then one cast into `out`: a ufunc that casts as it
+            # writes costs more than the two (the same values: the max is exact).
+            _maximum(ranges, floor_m, out=ranges)  # np.maximum takes `out` only as a keyword
+            _copyto(out, ranges)
+
+        return write
 
     def fill_all_pairs(self, out: np.ndarray, car: CarState) -> None:
         """The definition: every beam against every segment of the coarse cell."""

@@ -184,14 +184,19 @@ class Policy:
                     f"the model returned shape {list(out.shape)}; expected [1, {self._n}]"
                 )
             values = out.ravel().tolist()
-        total = sum(values)
-        if total - total != 0.0:  # NaN or infinity somewhere
-            raise PolicyFailure("the model returned NaN or infinity")
         if self._discrete:
+            total = sum(values)
+            if total - total != 0.0:  # NaN or infinity somewhere
+                raise PolicyFailure("the model returned NaN or infinity")
             k = values.index(max(values))  # lowest index on ties
             steer, speed = self._actions[k]
             return steer, speed, k
-        return self._continuous(values[ACTION_STEERING], values[ACTION_SPEED])
+        # A continuous model's output is [1, 2] (checked above): the sum of two, inlined.
+        steering, speed = values[ACTION_STEERING], values[ACTION_SPEED]
+        total = steering + speed
+        if total - total != 0.0:  # NaN or infinity in either
+            raise PolicyFailure("the model returned NaN or infinity")
+        return self._continuous(steering, speed)
 
     def _account(self, dt: float) -> None:
         lim = self.limits

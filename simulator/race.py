@@ -164,12 +164,13 @@ def make_observer(buffers: dict[str, np.ndarray], track: Track, params: SimParam
             if obstacles is not None and obstacles.boxes:
                 sens = _lidar_with_boxes(track, params, obstacles)
             if obstacles is None or not obstacles.bots:
-                fills.append(lambda car, proj, s=sens, v=view: s.fill(v, car))
+                fills.append(sens.writer(view))
             else:
                 seen = ObstacleLidar(params.lidar)
+                write = sens.writer(view)
 
-                def fill_lidar(car, proj, s=sens, v=view, seen=seen):
-                    s.fill(v, car)
+                def fill_lidar(car, proj, write=write, v=view, seen=seen):
+                    write(car)
                     seen.fill(v, obstacles, car)
 
                 fills.append(fill_lidar)
@@ -392,7 +393,7 @@ class TimeTrial:
                 self.distance_m = self.best_distance_m
             self._n_penalties += 1
             self._penalties_s = self._n_penalties * rules.off_track_penalty_s + self._collision_penalties_s
-            self.clock_s = n_steps * self._dt + self._penalties_s
+            self.clock_s = clock = n_steps * self._dt + self._penalties_s
             self.car, self.proj = self._placed_at(resume)
             self._event("reset", penalty_s=rules.off_track_penalty_s)
             # The reset over the limit is counted and penalised like the others, so the
@@ -413,7 +414,7 @@ class TimeTrial:
             self.rows.append((clock, x, y, wrapped - _PI, speed, steering,
                               progress if 0.0 <= progress < 1.0 else 0.0,
                               float(laps), float(action), 1.0))
-        if self.clock_s >= rules.time_cap_s:
+        if clock >= rules.time_cap_s:  # the clock after any penalty of this step
             self.status = "dnf"
             self.dnf_reason = "time_cap"
         return _new_tuple(StepInfo, (ds, lap_done, off, wrong))

@@ -42,6 +42,37 @@ def replay_dict(result: RaceResult, track: Track, track_ref: str = "") -> dict:
     }
 
 
+def duel_replay_dict(outcome, track: Track, track_ref: str = "", names: tuple[str, str] = ("a", "b")) -> dict:
+    """A duel (`duel.DuelOutcome`) as a replay: car a's race exactly as a time trial's
+    replay (readers of those draw it unchanged), plus `duel`: the settings, the winner,
+    both cars' names and grid positions, the contacts between them, and car b's result,
+    trajectory and events (`opponent`). Both trajectories have a row per control step
+    from the same start, so row k of each is the same moment (a car that finished or
+    failed has fewer rows: it has left the track)."""
+    a, b = outcome.results
+    out = replay_dict(a, track, track_ref)
+    d = outcome.to_dict()
+    out["duel"] = {
+        "settings": outcome.settings.to_dict(),
+        "winner": d["winner"],
+        "names": {"a": names[0], "b": names[1]},
+        "positions": d["positions"],
+        "collisions": outcome.collisions,
+        "trajectory_sha256": d["trajectory_sha256"],
+        "opponent": {
+            "result": b.to_dict(),
+            "trajectory": [[round(v, 6) for v in row] for row in b.trajectory.tolist()],
+            "events": b.events,
+        },
+    }
+    return out
+
+
+def write_duel_replay(path: str | Path, outcome, track: Track, track_ref: str = "",
+                      names: tuple[str, str] = ("a", "b")) -> None:
+    Path(path).write_text(json.dumps(duel_replay_dict(outcome, track, track_ref, names), separators=(",", ":")))
+
+
 def track_as_raced(replay: dict, track: Track) -> Track:
     """`track` (as loaded from its file, or already turned round) in the direction the
     replay's race drove it. Replays without the `reversed` key ran the file's order."""

@@ -35,7 +35,9 @@ __all__ = ["LidarSensor", "StateSensor"]
 
 
 class StateSensor:
-    """The 26-value STATE vector (see `layout.py` and the design's table)."""
+    """The 26-value STATE vector (see `layout.py` and the design's table). It describes the
+    car and the track only: in object-avoidance and head-to-bot races it is blind to the
+    boxes and bots, which the lidar and the cameras see."""
 
     def __init__(self, track: Track, car: CarParams = CarParams()):
         self.track = track

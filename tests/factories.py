@@ -267,3 +267,29 @@ def policy_model(owner: Racer, *, name: str | None = None, onnx_bytes: bytes | N
     model.onnx.save("model.onnx", ContentFile(data), save=False)
     model.save()
     return model
+
+
+def head_to_head_race(existing: Race | None = None, **ladder_rules) -> Race:
+    """A race (an open league race unless given) of format head_to_head, with its ladder
+    rules (the defaults unless given)."""
+    from ladder.models import LadderRules
+
+    h2h = existing or race()
+    h2h.format = "head_to_head"
+    h2h.save(update_fields=["format"])
+    LadderRules.objects.create(race=h2h, **ladder_rules)
+    return h2h
+
+
+def qualified_submission(race: Race, racer: Racer, time_s: float = 30.0):
+    """A submission whose qualifying run raced: a finished result on the race's board."""
+    from racing.models import Result, Submission
+    from racing.standings import race_standing_apply
+
+    sub = Submission.objects.create(racer=racer, model=policy_model(racer), race=race, status="finished")
+    result = Result.objects.create(
+        submission=sub, race=race, racer=racer, status="finished", timing_method="TOTAL_TIME",
+        official_time_s=time_s, laps_completed=3, total_time_s=time_s, progress=0.0, off_track_count=0,
+        steps=100, simulator_version="t", onnxruntime_version="t", numpy_version="t")
+    race_standing_apply(result)
+    return sub

@@ -4,6 +4,8 @@
   10,000 racers and 100,000 results, through Django's full request stack.
 - Submit-to-leaderboard: POST /api/submissions/ of the STATE house driver until its
   result is on the stored board, with a real `db_worker` process, p50/p95.
+- Queue throughput: races per minute with 1, 2 and 3 `db_worker` processes taking the same
+  batch of queued submissions (on PostgreSQL in `make bench`: web/throwaway.py).
 """
 
 from __future__ import annotations
@@ -26,13 +28,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from django.core.files.storage import default_storage
-from django.test import Client
+from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
 from league.models import Race, Racer, Season
 from league.services import api_token_get, racer_signup, season_create, season_open
 from racing.models import PolicyModel, RaceStanding, Result, Submission
 from racing.standings import standings_rebuild
+from racing.submissions import submission_create
 from racing.uploads import model_upload
 from simulator.drivers import house_drivers
 from tracks.models import Track
@@ -135,6 +138,13 @@ def seed_leaderboard(race: Race, *, racers: int, results: int, seed: int = 0, lo
     log(f"  standings rebuilt in {time.perf_counter() - t1:.1f} s")
 
 
+def _test_host():
+    """The test client's host name allowed besides the league's own (DEBUG off allows none
+    by default): the requests never leave this process."""
+    return override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"])
+
+
+@_test_host()
 def bench_leaderboard(race: Race, *, requests: int = 1000, seed: int = 1) -> dict:
     client = Client()
     count = RaceStanding.objects.filter(race=race).count()
@@ -172,24 +182,45 @@ def _worker_env() -> dict:
     return env
 
 
-def bench_submit(race: Race, *, submissions: int = 20, log=print) -> dict:
-    """Submit the STATE house driver `submissions` times, one after the other, and time
-    each from the POST to its result on the stored board."""
+def _bench_racer(label: str = "Bench") -> tuple[Racer, PolicyModel]:
+    """A new racer with the STATE house driver uploaded (through the real upload check)."""
     driver = next(d for d in house_drivers() if d.metadata["sensor"] == ["STATE"])
-    alias = f"Bench {int(time.time())}"
+    alias = f"{label} {time.time_ns() % 10**9}"
     racer = racer_signup(username=alias.replace(" ", "-").lower(), password="bench-Passw0rd!", alias=alias)
     model = model_upload(
         owner=racer, name=driver.name, onnx_file=driver.model.SerializeToString(),
         metadata_file=json.dumps(driver.metadata).encode(),
     )  # fmt: skip
+    return racer, model
+
+
+def _start_worker(**env: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "-v", "0"],
+        cwd=settings.BASE_DIR, env={**_worker_env(), **env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def _stop_workers(workers: list[subprocess.Popen]) -> None:
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        try:
+            worker.wait(20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+@_test_host()
+def bench_submit(race: Race, *, submissions: int = 20, log=print) -> dict:
+    """Submit the STATE house driver `submissions` times, one after the other, and time
+    each from the POST to its result on the stored board."""
+    racer, model = _bench_racer()
     token = api_token_get(racer.user)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "-v", "0"],
-        cwd=settings.BASE_DIR, env=_worker_env(),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    worker = _start_worker()
     times = []
     try:
         time.sleep(1.0)  # let the worker start (not measured)
@@ -216,11 +247,7 @@ def bench_submit(race: Race, *, submissions: int = 20, log=print) -> dict:
                 times.append(elapsed)
             log(f"  submission {k}: {elapsed:.0f} ms")
     finally:
-        worker.terminate()
-        try:
-            worker.wait(20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        _stop_workers([worker])
     return {
         "race": race.pk,
         "track": race.track.slug,
@@ -231,8 +258,102 @@ def bench_submit(race: Race, *, submissions: int = 20, log=print) -> dict:
     }
 
 
+@_test_host()
+def bench_burst(race: Race, *, submissions: int = 20, log=print) -> dict:
+    """`submissions` submissions of the STATE house driver posted at once through the API to
+    one (warm, idle) race worker: the time from the first POST until every one of them is on
+    the stored board, and each one's submit-to-board time."""
+    from racing.models import Result, WorkerBeat  # the bench's own reads
+
+    racer, model = _bench_racer("Burst bench")
+    token = api_token_get(racer.user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    worker = _start_worker(RACING_VIDEOS="0")
+    try:
+        deadline = time.monotonic() + 120
+        # The worker beats once its warm race host is up (racing/warm.py): not measured.
+        while not WorkerBeat.objects.filter(pid=worker.pid).exists():
+            if time.monotonic() > deadline or worker.poll() is not None:
+                raise RuntimeError("the race worker did not start; run `manage.py db_worker` by hand to see why")
+            time.sleep(0.05)
+        t0 = time.perf_counter()
+        ids = []
+        for _ in range(submissions):
+            resp = client.post("/api/submissions/", {"model": model.pk, "race": race.pk}, format="json")
+            if resp.status_code != 202:
+                raise RuntimeError(f"submission refused: {resp.json()}")
+            ids.append(resp.json()["id"])
+        deadline = time.perf_counter() + 300
+        while not RaceStanding.objects.filter(race=race, racer=racer, submissions__gte=submissions).exists():
+            ended = Submission.objects.filter(pk__in=ids, status__in=("failed", "error")).count()
+            if ended:
+                raise RuntimeError(f"{ended} burst submissions failed")
+            if time.perf_counter() > deadline:
+                raise RuntimeError("the burst did not reach the board within 300 s")
+            time.sleep(0.005)
+        total_s = time.perf_counter() - t0
+    finally:
+        _stop_workers([worker])
+    each = [
+        (created - submitted).total_seconds() * 1000
+        for submitted, created in Result.objects.filter(submission_id__in=ids).values_list(
+            "submission__created_at", "created_at"
+        )
+    ]
+    figure = {
+        "race": race.pk,
+        "track": race.track.slug,
+        "submissions": submissions,
+        "all_on_board_s": round(total_s, 2),
+        "p50_ms": round(percentile(each, 50), 1),
+        "p95_ms": round(percentile(each, 95), 1),
+    }
+    log(f"  {submissions} at once: all on the board {figure['all_on_board_s']} s after the first submit")
+    return figure
+
+
+def bench_queue(race: Race, *, workers: tuple[int, ...] = (1, 2, 3), submissions: int = 30, log=print) -> dict:
+    """Races per minute for each number of race workers: `submissions` submissions of the
+    STATE house driver queued first, then that many `db_worker` processes started on them.
+    Measured from the first claim to the last result, so the workers' start-up is left out;
+    videos off (their own workers, their own figures: `python -m simulator.video bench`)."""
+    racer, model = _bench_racer("Queue bench")
+    figures = []
+    for count in workers:
+        batch = [submission_create(racer=racer, model=model, race=race).pk for _ in range(submissions)]
+        started = [_start_worker(RACING_VIDEOS="0") for _ in range(count)]
+        try:
+            deadline = time.monotonic() + 60 + 10 * submissions
+            while Submission.objects.filter(pk__in=batch).exclude(status__in=Submission.FINAL_STATUSES).exists():
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{count} worker(s) did not race {submissions} submissions in time")
+                if any(w.poll() is not None for w in started):
+                    raise RuntimeError("a worker stopped; run `manage.py db_worker` by hand to see why")
+                time.sleep(0.05)
+        finally:
+            _stop_workers(started)
+        rows = list(Submission.objects.filter(pk__in=batch).values_list("status", "started_at", "finished_at"))
+        failed = [status for status, _, _ in rows if status != Submission.Status.FINISHED]
+        if failed:
+            raise RuntimeError(f"{len(failed)} bench submissions ended {sorted(set(failed))}")
+        span_s = (max(f for _, _, f in rows) - min(s for _, s, _ in rows)).total_seconds()
+        per_race = [(f - s).total_seconds() * 1000 for _, s, f in rows]
+        figure = {
+            "workers": count,
+            "races": submissions,
+            "races_per_min": round(submissions / span_s * 60, 1),
+            "race_p50_ms": round(percentile(per_race, 50), 1),
+            "race_p95_ms": round(percentile(per_race, 95), 1),
+        }
+        log(f"  {count} worker(s): {figure['races_per_min']} races/min (claim to result p50 {figure['race_p50_ms']} ms)")
+        figures.append(figure)
+    return {"race": race.pk, "track": race.track.slug, "laps": race.laps, "cores": os.cpu_count(), "runs": figures}
+
+
 def default_scratch_env(workdir: Path) -> dict:
     env = dict(os.environ)
     env["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
     env["MEDIA_ROOT"] = str(workdir / "media")
+    env["STATIC_COLLECTED"] = "0"  # no page is served: nothing to collect
     return env

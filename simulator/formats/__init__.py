@@ -6,7 +6,8 @@
 - `placement`: where boxes stand and bots drive, from the settings and the seed;
 - `geometry`: rectangles touching, first contact between two steps, lidar beams;
 - `world`: the obstacles of one race as it runs (`Obstacles`), the lidar's view of them,
-  DeepRacer's reward params about objects.
+  DeepRacer's reward params about objects;
+- `camera`: the cameras' view of them (imported by itself: it needs the camera's tables).
 """
 
 from .params import (

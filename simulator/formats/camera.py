@@ -99,7 +99,8 @@ class ObstacleCamera:
         return [(w2 + f * r / d, h2 + f * v / d) for d, r, v in clipped]
 
     def _fill(self, frame: np.ndarray, poly: list[tuple[float, float]], value: float) -> None:
-        """Set the pixels whose centres lie inside the convex polygon."""
+        """Set the pixels whose centres lie inside the convex polygon: on each row, those
+        between the bounds its edges set (each edge bounds a row's columns from one side)."""
         h, w = frame.shape
         us = [p[0] for p in poly]
         vs = [p[1] for p in poly]
@@ -107,16 +108,28 @@ class ObstacleCamera:
         r0, r1 = max(int(math.floor(min(vs))), 0), min(int(math.ceil(max(vs))), h)
         if c0 >= c1 or r0 >= r1:
             return
-        cols = self._cols[c0:c1][None, :]
-        rows = self._rows[r0:r1][:, None]
-        # Inside: on the same side of every edge (the polygon may wind either way).
-        area = sum(us[i] * vs[(i + 1) % len(poly)] - us[(i + 1) % len(poly)] * vs[i] for i in range(len(poly)))
+        rows = self._rows[r0:r1]
+        n = len(poly)
+        # The polygon may wind either way: inside is where every edge's cross product has
+        # the sign of its area.
+        area = sum(us[i] * vs[(i + 1) % n] - us[(i + 1) % n] * vs[i] for i in range(n))
         sign = 1.0 if area > 0 else -1.0
-        inside = np.ones((r1 - r0, c1 - c0), dtype=bool)
-        for i in range(len(poly)):
-            (u0, v0), (u1, v1) = poly[i], poly[(i + 1) % len(poly)]
-            inside &= sign * ((u1 - u0) * (rows - v0) - (v1 - v0) * (cols - u0)) >= 0.0
-        frame[r0:r1, c0:c1][inside] = value
+        lo = np.full(r1 - r0, -np.inf)
+        hi = np.full(r1 - r0, np.inf)
+        for i in range(n):
+            u0, v0 = poly[i]
+            u1, v1 = poly[(i + 1) % n]
+            a, b = sign * (u1 - u0), sign * (v1 - v0)
+            # Inside this edge: b * (u - u0) <= a * (v - v0).
+            if b > 0.0:
+                np.minimum(hi, u0 + (rows - v0) * (a / b), out=hi)
+            elif b < 0.0:
+                np.maximum(lo, u0 + (rows - v0) * (a / b), out=lo)
+            else:
+                hi[a * (rows - v0) < 0.0] = -np.inf
+        cols = self._cols[c0:c1]
+        inside = (cols >= lo[:, None]) & (cols <= hi[:, None])
+        np.copyto(frame[r0:r1, c0:c1], value, where=inside, casting="unsafe")
 
 
 def drawing_obstacles(write: Callable[[CarState], None], obstacles: Obstacles,

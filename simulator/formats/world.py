@@ -39,9 +39,9 @@ def centre_line(track: Track) -> CentreLine:
 
 
 class Obstacles:
-    """The obstacles of one race. `advance(step)` moves the bots to control step `step`;
-    `rects` are the obstacles' rectangles now (boxes first, then bots, in index order)
-    and `prev_rects` a step before."""
+    """The obstacles of one race: boxes or bots. `advance(step)` moves the bots to control
+    step `step`; `rects` are the obstacles' rectangles now, in index order, and
+    `prev_rects` a step before."""
 
     def __init__(self, track: Track, fmt: RaceFormat, car: CarParams = CarParams(),
                  geometry: ObstacleParams = OBSTACLES):
@@ -56,12 +56,14 @@ class Obstacles:
         self.count = len(self.boxes) + (self.bots.count if self.bots else 0)
         self._car_half = (0.5 * car.length_m, 0.5 * car.width_m)
         self._car_radius = half_diagonal_m(*self._car_half)
-        # The furthest a car moves in one control step; and a bot: its speed along the lane
-        # plus, at most, the smoothstep's steepest lateral speed (1.5 x 2 lanes' half-way
-        # points, each at most half the widest half width from the centre line).
+        # The furthest a car moves in one control step; and, generously, a bot: twice its
+        # speed (a lane on the outside of a bend is longer than the centre line) plus the
+        # smoothstep's steepest lateral speed (1.5 x from one lane's middle to the other's,
+        # each at most half the widest half width from the centre line, per lane change).
         self._max_travel_m = car.max_speed_m_s * car.control_dt_s
-        lateral_m_s = 1.5 * float(max(track.left_half_width_m.max(), track.right_half_width_m.max())) / geometry.lane_change_s
-        self._bot_travel_m = (fmt.bot_speed_m_s + lateral_m_s) * car.control_dt_s
+        widest_m = float(max(track.left_half_width_m.max(), track.right_half_width_m.max()))
+        lateral_m_s = 1.5 * widest_m / geometry.lane_change_s
+        self._bot_travel_m = (2.0 * fmt.bot_speed_m_s + lateral_m_s) * car.control_dt_s
         self._grid = self._box_grid()
         self.step = 0
         self.rects: list[Rect] = self._rects_at(0)

@@ -9,11 +9,12 @@ from typing import Iterator
 from PIL import Image, ImageDraw, ImageFilter
 
 from ..formatting import format_race_time
+from .. import layout as L
 from ..params import CarParams
 from ..render import BOT, BOX, OFF_TRACK, draw_obstacle, render_map_at_scale, speed_colour
 from ..replay import track_as_raced
 from ..track import Track
-from .hud import BAD, CAR_BODY, CAR_DARK, GOOD, Hud, draw_card, draw_hud, draw_result_card
+from .hud import BAD, CAR_BODY, CAR_DARK, GOOD, TEXT, Hud, draw_card, draw_hud, draw_result_card
 from .inputs import VideoLabels, VideoSpec, unpack_replay
 
 
@@ -82,7 +83,17 @@ def video_frames(track: Track, replay: dict, labels: VideoLabels = VideoLabels()
     for b in obstacles.get("boxes", []):
         draw_obstacle(big_draw, proj, (b["x_m"], b["y_m"], b["heading_rad"], *box_half), BOX)
     bot_half = [0.5 * v for v in obstacles.get("bot_size_m", (0.0, 0.0))]
-    bot_paths = [b["path"] for b in obstacles.get("bots", [])]
+    others = [(b["path"], BOT) for b in obstacles.get("bots", [])]
+    # A head-to-head duel (simulator/replay.py `duel_replay_dict`): the other car is drawn
+    # like a bot in its own colour, row k being the same step of the duel, with its name
+    # and the gap in race distance under the HUD's name.
+    duel = replay.get("duel") or {}
+    opponent = _opponent(replay, duel)
+    if opponent is not None:
+        others.append((opponent[0], OPPONENT))
+        bot_half = bot_half if any(bot_half) else [0.5 * car.length_m, 0.5 * car.width_m]
+        if not labels.racer:
+            labels = VideoLabels(racer=str((duel.get("names") or {}).get("a", "")), title=labels.title)
     collisions = run.collision_rows or {}
     s_map = proj.scale
     hud = Hud(track, labels, spec, car)
@@ -131,7 +142,7 @@ def video_frames(track: Track, replay: dict, labels: VideoLabels = VideoLabels()
                 draw.line((us[j], vs[j], us[j + 1], vs[j + 1]), fill=colours[lo + j + 1], width=width)
 
         # Bots in view, as footprints turned into the frame (the car points up).
-        for path in bot_paths:
+        for path, colour in others:
             if i >= len(path):
                 continue
             bx, by, bh = path[i]
@@ -146,7 +157,7 @@ def video_frames(track: Track, replay: dict, labels: VideoLabels = VideoLabels()
                            (-bot_half[0], -bot_half[1]), (bot_half[0], -bot_half[1])):
                 f_, l_ = fwd + px * bc - py * bs, left + px * bs + py * bc
                 pts.append((cx - l_ * k, cy - f_ * k))
-            draw.polygon(pts, fill=BOT, outline=(0, 0, 0))
+            draw.polygon(pts, fill=colour, outline=(0, 0, 0))
 
         # The car: front wheels steer, then the body on top.
         steer = math.radians(float(run.steering[i]))
@@ -197,6 +208,8 @@ def video_frames(track: Track, replay: dict, labels: VideoLabels = VideoLabels()
         if last and run.total_time_s is not None:
             t = float(run.total_time_s)
         draw_hud(frame, draw, hud, run, i, t, laps_done, best, last_lap, off_count, lap_clock, colours[i])
+        if opponent is not None:
+            _draw_opponent_line(draw, hud, opponent, run, i)
 
         # Cards: a penalty (red), a completed lap (green), the result on the last frame.
         if i - penalty_since < penalty_frames and not last:
@@ -211,3 +224,36 @@ def video_frames(track: Track, replay: dict, labels: VideoLabels = VideoLabels()
         yield frame
         if i in run.penalty_rows or i in collisions:
             trail_start = i + 1
+
+
+# The other car of a duel: the colour the league's pages give car b (ladder/replays.py).
+OPPONENT = (150, 90, 230)
+
+
+def _opponent(replay: dict, duel: dict) -> tuple[list, list, str, float] | None:
+    """(path [x, y, heading] per row, race distance in laps per row, name, lap length m)
+    of a duel's other car; None for any other replay."""
+    opp = duel.get("opponent") or {}
+    rows = opp.get("trajectory") or []
+    if not rows:
+        return None
+    columns = list(replay.get("columns") or L.TRAJ_COLUMNS)
+    ix, iy, ih = (columns.index(c) for c in ("x_m", "y_m", "heading_rad"))
+    il, ip = columns.index("lap"), columns.index("progress")
+    name = str((duel.get("names") or {}).get("b", "the other car"))
+    length = float((replay.get("track") or {}).get("length_m") or 0.0)
+    return [(r[ix], r[iy], r[ih]) for r in rows], [r[il] + r[ip] for r in rows], name, length
+
+
+def _draw_opponent_line(draw, hud: Hud, opponent, run, i: int) -> None:
+    """"vs NAME  +1.25 m" (ahead: +) under the name panel, in the other car's colour."""
+    _, dist, name, length = opponent
+    text = f"vs {name}"
+    if i < len(dist) and length:
+        gap_m = (float(run.lap[i]) + float(run.progress[i]) - dist[i]) * length
+        text += f"   {'+' if gap_m >= 0 else '-'}{abs(gap_m):.2f} m"
+    x, y = hud.name_pos[0], hud.name_pos[1] + hud.name_panel.height + hud.pad // 2
+    h = int(18 * hud.s)
+    draw.rectangle((x, y - 2, x + hud.f_small.getlength(text) + 12, y + h), fill=(20, 22, 28))
+    draw.rectangle((x, y - 2, x + 4, y + h), fill=OPPONENT)
+    draw.text((x + 8, y), text, font=hud.f_small, fill=TEXT)

@@ -102,7 +102,7 @@ def test_guide_and_rules_pages(request, live_server, viewport):
     tab.screenshot(path=str(SHOTS / f"{viewport}-h5-guide.png"))
 
     tab.goto(live_server.url + reverse("race-rules", args=[race.pk]))
-    assert tab.locator(".rule-item").count() == 10
+    assert tab.locator(".rule-item").count() == 11  # the format first, then every other setting
     check_fits(tab, "h5-rules", viewport)
 
 

@@ -3,6 +3,7 @@ that would close the running one asks first."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -38,6 +39,10 @@ def _race_form(race) -> dict:
         "time_zone": race.time_zone, "daily_quota": race.daily_quota, "total_quota": race.total_quota,
         "visibility": race.visibility, "replay_visibility": race.replay_visibility,
         "invite_token": race.invite_token, "created_at_0": "2026-01-01", "created_at_1": "00:00:00",
+        "format": race.format, "object_count": race.object_count, "placement": race.placement,
+        "fixed_positions": json.dumps(race.fixed_positions), "bots": race.bots, "bot_speed_m_s": race.bot_speed_m_s,
+        "collision_penalty_s": race.collision_penalty_s, "seed": race.seed,
+        **({"bot_lane_change": "on"} if race.bot_lane_change else {}),
     }  # fmt: skip
 
 

@@ -34,7 +34,7 @@ def test_race_rows_follow_the_board_with_every_figure():
     assert set(first) == set(exports.RACE_COLUMNS)
     assert first == {
         "rank": 1, "racer": "Fast", "ranking": "average_lap", "ranking_time_s": 12.0, "total_time_s": 36.0,
-        "best_lap_s": 11.0, "avg_lap_s": 12.0, "laps": 3, "off_track_count": 0, "submissions": 2,
+        "best_lap_s": 11.0, "avg_lap_s": 12.0, "laps": 3, "off_track_count": 0, "collision_count": 0, "submissions": 2,
         "submitted_at": fast_result.submission.created_at.isoformat(), "result_id": fast_result.pk,
         "model_sha256": "0" * 64,
     }  # fmt: skip

@@ -297,6 +297,11 @@ def test_requeue_missing_videos(result):
     assert DBTaskResult.objects.filter(task_path="racing.videos.render_result_video").count() == 1
 
 
+def test_no_videos_are_requeued_when_the_league_renders_none(result, settings):
+    settings.RACING = {**settings.RACING, "VIDEOS": False}
+    assert videos.videos_requeue_missing() == 0
+
+
 # --- Compare and pages --------------------------------------------------------------------------
 
 

@@ -225,6 +225,26 @@ def test_the_same_pose_gives_the_same_bytes(camera, long_track):
         atlas.tobytes()).digest()
 
 
+@pytest.mark.parametrize("slug", ["oval-loop", "grand-prix"])
+def test_near_the_track_lookups_need_no_clipping(slug):
+    """Within FREE_M of the track's box the camera casts its texel coordinates to integers
+    unclipped, and gathers without bounds checks: every frame there is the frame the
+    clipped lookups give, in the box's corners too, looking every way."""
+    track = load_track(slug)
+    fast = CameraSensor(track, PARAMS)
+    clipped = CameraSensor(track, PARAMS)
+    clipped._safe = (math.inf, math.inf, -math.inf, -math.inf)  # no pose inside: always clip
+    clipped._sums = clipped._summer()
+    x0, y0, x1, y1 = fast._safe
+    rng = np.random.default_rng(8)
+    corners = [(x, y) for x in (x0, x1) for y in (y0, y1)]
+    poses = [CarState(x, y, h, 0.0, 0.0) for x, y in corners for h in np.linspace(-math.pi, math.pi, 8)]
+    poses += [CarState(rng.uniform(x0, x1), rng.uniform(y0, y1), rng.uniform(-math.pi, math.pi), 0.0, 0.0)
+              for _ in range(40)]
+    for car in poses:
+        assert fast.render(car).tobytes() == clipped.render(car).tobytes()
+
+
 def test_a_track_far_from_the_origin_looks_the_same():
     near = track_from_array(B.stadium())
     far = track_from_array(B.stadium(offset=(1e5, 1e5)))

@@ -79,6 +79,17 @@ def test_random_boxes_keep_clear_of_the_start_and_of_each_other(oval, seed):
     assert {b.lane for b in boxes} <= {"inside", "outside"}
 
 
+def test_random_placement_draws_as_documented(oval):
+    # numpy.random.default_rng(seed): `objects` uniform numbers (the place in each box's
+    # share of the lap), then `objects` integers 0/1 (the lane, 0 inside).
+    rng = np.random.default_rng(11)
+    where, lanes = rng.random(6), rng.integers(0, 2, 6)
+    share = (oval.length_m - 2.0) / 6
+    boxes = place_boxes(CentreLine(oval), boxes_format(seed=11))
+    assert [b.s_m for b in boxes] == pytest.approx([1.0 + share * k + 0.5 + u * (share - 1.0) for k, u in enumerate(where)])
+    assert [b.lane for b in boxes] == ["inside" if lane == 0 else "outside" for lane in lanes]
+
+
 def test_random_lanes_come_from_the_seed(oval):
     lanes = {tuple(b.lane for b in place_boxes(CentreLine(oval), boxes_format(seed=seed))) for seed in range(8)}
     assert len(lanes) > 1

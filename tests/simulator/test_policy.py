@@ -48,6 +48,9 @@ RUNTIME_ERRORS = {
     # name: (model bytes, phrase): the static checks pass, loading or running fails.
     "nan-output": (lambda: B.nan_model(), "trial inference failed: the model returned NaN"),
     "infinite-output": (lambda: B.constant_model([float("inf"), 0.0]), "NaN or infinity"),
+    # The speed slot is checked as well as the steering one.
+    "nan-speed": (lambda: B.constant_model([0.0, float("nan")]), "NaN or infinity"),
+    "infinite-speed": (lambda: B.constant_model([0.5, float("-inf")]), "NaN or infinity"),
     "runtime-output-width": (lambda: B.runtime_width_model(3), "returned shape [1, 3]; expected [1, 2]"),
     "onnxruntime-load": (B.type_error_model, "onnxruntime cannot load the model"),
     "crash-at-inference": (B.crashing_model, "the model crashed during inference"),

@@ -358,3 +358,13 @@ def test_the_env_picture_shows_the_boxes_and_bots(oval):
         picture = env.render()
         assert (picture == np.array(colour, np.uint8)).all(axis=2).sum() > 20
         env.close()
+
+
+def test_a_fresh_process_races_the_same_trajectory(cli_subprocess, model_package, shipped_track_ref):
+    model, meta = model_package(B.pursuit_model(1.5), B.continuous_metadata())
+    args = ("race", model, "--metadata", meta, "--track", shipped_track_ref, "--laps", "1", "--json",
+            "--race-type", "head_to_bot", "--bots", "3", "--bot-lane-change", "--seed", "7")
+    runs = [cli_subprocess(*args) for _ in range(2)]
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr
+    a, b = (json.loads(r.stdout) for r in runs)
+    assert a["trajectory_sha256"] == b["trajectory_sha256"] and (a["seed"], a["race_type"]) == (7, "head_to_bot")

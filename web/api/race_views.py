@@ -12,6 +12,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ladder import selectors as ladder_selectors
 from league import access, community
 from league import selectors as league_selectors
 from league.models import Race
@@ -98,7 +99,12 @@ class RaceListApi(APIView):
         description="Facilitators and admins. Create a community race on a track you may race "
         "on (`track`: its slug) with any of the settings; the others take the community "
         "defaults (3 laps, total_time, 3 s penalty, 180 s cap, 50 / 10 submissions, open now "
-        "for 7 days, public). Unlisted and private races answer with their `invite_url`. " + TIMES,
+        "for 7 days, public). Unlisted and private races answer with their `invite_url`. "
+        "The format (`format`: time_trial, object_avoidance with `objects`, `placement`, "
+        "`fixed_positions`; head_to_bot with `bots`, `bot_speed`, `bot_lane_change`; both with "
+        "`collision_penalty_s` and `seed`) is chosen here: the off-track penalty defaults to 5 s "
+        "with boxes or bots, the seed to a random one, and the boxes and bots must fit the "
+        "track (a 400 says how). " + TIMES,
     )
     def post(self, request):
         data = RaceSettingsInput(data=request.data)
@@ -128,8 +134,8 @@ class RaceDetailApi(APIView):
         ),
         tags=["races"],
         description="The race's facilitator and admins. Change any setting until the race "
-        "opens; afterwards the name, the description and `closes_at` (a later time extends "
-        "the race; to end it now, `POST .../close/`). " + TIMES,
+        "opens (the format and its settings too); afterwards the name, the description and "
+        "`closes_at` (a later time extends the race; to end it now, `POST .../close/`). " + TIMES,
     )
     def patch(self, request, race_id: int):
         race = managed_race_or_404(request, race_id)
@@ -266,7 +272,8 @@ class LeaderboardApi(APIView):
         tags=["races"],
         description="One row per racer (their best result), in rank order by the race's "
         "ranking (`time_s` is that figure). Paginated. Filtered rows keep their rank on the "
-        "whole board.",
+        "whole board. In a head-to-head race the rows are the ladder's, in its order (`rating`: "
+        "OpenSkill's mu - 3 sigma); the time columns are of the racer's qualifying run.",
     )
     def get(self, request, race_id: int):
         race = race_or_404(request, race_id)
@@ -274,7 +281,16 @@ class LeaderboardApi(APIView):
         rows = racing_selectors.race_leaderboard(
             race, racer=request.query_params.get("racer", "")[:100], search=request.query_params.get("search", "")[:100]
         )
-        return page_response(
-            self, request, rows, LeaderboardRowOutput, shape=lambda row: racing_selectors.leaderboard_row(row, leader),
-        )  # fmt: skip
+        positions = ladder_selectors.ladder_positions(race) if ladder_selectors.is_head_to_head(race) else {}
+        if positions:  # head-to-head: the ladder's order and ranks
+            rows = ladder_selectors.ladder_order(positions, list(rows))
+
+        def shape(row):
+            out = {**racing_selectors.leaderboard_row(row, leader), **ladder_selectors.ladder_fields(
+                positions.get(row.racer_id))}
+            if positions:
+                out["rank"] = positions.get(row.racer_id, (len(positions) + row.rank,))[0]
+            return out
+
+        return page_response(self, request, rows, LeaderboardRowOutput, shape=shape)
 

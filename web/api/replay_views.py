@@ -62,9 +62,13 @@ class ResultReplayApi(APIView):
                 description=(
                     "The simulator's replay file: `columns` (the names of each trajectory row's "
                     "values), `trajectory` (one row per control step, 15 per second), `events` "
-                    "(lap, off_track, wrong_way, reset), `result` (every result key), `track` "
+                    "(lap, off_track, wrong_way, reset, collision), `result` (every result key), `track` "
                     "(reference, length and the geometry: `center`, `left`, `right` borders in "
-                    "metres, driving order) and `meta` (racer, race, video status)."
+                    "metres, driving order) and `meta` (racer, race, video status). Object "
+                    "avoidance and head-to-bot replays add `obstacles`: `format` (the race format's "
+                    "settings and seed), `box_size_m` and `bot_size_m` ([length, width]), `boxes` "
+                    "(index, lane, progress_pct, x_m, y_m, heading_rad) and `bots` (index, speed_m_s, "
+                    "`path`: [x_m, y_m, heading_rad] at every trajectory row)."
                 ),
             ),
             404: NO_REPLAY,

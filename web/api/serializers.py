@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from league import access
 from league.models import Race, Season
+from league import rules
 from league.rules import RANKING_OF_TIMING, RANKINGS
 from racing.failures import failure_explained
 from racing.models import PolicyModel, Result, Submission
@@ -73,6 +74,18 @@ def _in_time_zone(value: datetime | None, zone_name: str) -> str | None:
     return serializers.DateTimeField(default_timezone=_zone(zone_name)).to_representation(value)
 
 
+class FixedPositionOutput(serializers.Serializer):
+    """One box of a fixed placement."""
+
+    lane = serializers.ChoiceField(choices=list(rules.LANES), help_text="inside or outside of the centre line.")
+    progress_pct = serializers.FloatField(help_text="Where the box stands: % of the lap from the start line (0 to <100).")
+
+
+@extend_schema_field(FixedPositionOutput(many=True))
+class FixedPositionsField(serializers.JSONField):
+    """A list of {lane, progress_pct}, or text (`inside:20,outside:45`); the service checks it."""
+
+
 class RaceOutput(serializers.ModelSerializer):
     track = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     track_name = serializers.CharField(source="track.name", read_only=True)
@@ -89,6 +102,13 @@ class RaceOutput(serializers.ModelSerializer):
     invite_url = serializers.SerializerMethodField(
         help_text="The join link of an unlisted or private race; only its facilitator and admins get it."
     )
+    format = serializers.ChoiceField(choices=list(rules.FORMATS), read_only=True,
+                                     help_text="time_trial, object_avoidance (boxes) or head_to_bot (bot cars).")
+    objects = serializers.IntegerField(source="object_count", read_only=True, help_text="object_avoidance: boxes.")
+    fixed_positions = FixedPositionOutput(many=True, read_only=True,
+                                          help_text="object_avoidance with fixed placement: each box.")
+    bot_speed = serializers.FloatField(source="bot_speed_m_s", read_only=True, help_text="head_to_bot: m/s.")
+    seed = serializers.IntegerField(read_only=True, help_text="Where boxes stand and when bots change lanes.")
 
     class Meta:
         model = Race
@@ -97,6 +117,8 @@ class RaceOutput(serializers.ModelSerializer):
             "direction", "ranking", "timing_method", "laps", "off_track_penalty_s", "off_track_limit",
             "time_cap_s", "allowed_sensors", "opens_at", "closes_at", "time_zone", "daily_quota",
             "total_quota", "visibility", "replay_visibility", "accepting_submissions", "invite_url",
+            "format", "objects", "placement", "fixed_positions", "bots", "bot_speed", "bot_lane_change",
+            "collision_penalty_s", "seed",
         ]  # fmt: skip
 
     @extend_schema_field(serializers.ChoiceField(choices=list(RANKINGS)))
@@ -167,6 +189,34 @@ class RaceSettingsInput(serializers.Serializer):
     time_zone = serializers.CharField(required=False, help_text="IANA name, e.g. Europe/Paris. Default: UTC.")
     visibility = _choice("visibility", Race.Visibility.values)
     replay_visibility = _choice("replay_visibility", Race.ReplayVisibility.values)
+    # The race format (docs/organisers.md, "Race formats"): chosen at creation, fixed once
+    # the race opens. Settings of another format are kept and ignored.
+    format = _choice("format", rules.FORMATS)
+    objects = serializers.IntegerField(
+        required=False, help_text=f"object_avoidance: boxes, {rules.OBJECTS_RANGE[0]} to {rules.OBJECTS_RANGE[1]} "
+        f"(default {rules.FORMAT_DEFAULTS.objects}).",
+    )  # fmt: skip
+    placement = _choice("placement", rules.PLACEMENTS)
+    fixed_positions = FixedPositionsField(
+        required=False, help_text="object_avoidance with placement fixed: one {lane, progress_pct} per box.",
+    )  # fmt: skip
+    bots = serializers.IntegerField(
+        required=False, help_text=f"head_to_bot: bot cars, {rules.BOTS_RANGE[0]} to {rules.BOTS_RANGE[1]} "
+        f"(default {rules.FORMAT_DEFAULTS.bots}).",
+    )  # fmt: skip
+    bot_speed = serializers.FloatField(
+        required=False, help_text=f"head_to_bot: the bots' speed, {rules.BOT_SPEED_RANGE_M_S[0]:g} to "
+        f"{rules.BOT_SPEED_RANGE_M_S[1]:g} m/s (default {rules.FORMAT_DEFAULTS.bot_speed_m_s:g}).",
+    )  # fmt: skip
+    bot_lane_change = serializers.BooleanField(required=False, help_text="head_to_bot: bots change lanes at seeded times.")
+    collision_penalty_s = serializers.FloatField(
+        required=False, help_text=f"Seconds per collision with a box or bot, {rules.COLLISION_PENALTY_RANGE_S[0]:g} "
+        f"to {rules.COLLISION_PENALTY_RANGE_S[1]:g} (default {rules.FORMAT_DEFAULTS.collision_penalty_s:g}).",
+    )  # fmt: skip
+    seed = serializers.IntegerField(
+        required=False, allow_null=True, help_text=f"{rules.SEED_RANGE[0]} to {rules.SEED_RANGE[1]}; "
+        "default: drawn at random when the race is created. Every racer meets the same obstacles.",
+    )  # fmt: skip
 
     def validate(self, attrs: dict) -> dict:
         unknown = sorted(set(getattr(self, "initial_data", {}) or {}) - set(self.fields))
@@ -176,6 +226,9 @@ class RaceSettingsInput(serializers.Serializer):
             )
         if "ranking" in attrs:
             attrs["timing_method"] = RANKINGS[attrs.pop("ranking")]
+        for api_name, field in (("objects", "object_count"), ("bot_speed", "bot_speed_m_s")):
+            if api_name in attrs:
+                attrs[field] = attrs.pop(api_name)
         zone = _zone(attrs.get("time_zone") or self.context.get("time_zone") or "UTC")
         errors = {}
         for field in ("opens_at", "closes_at"):
@@ -231,12 +284,19 @@ class LeaderboardRowOutput(serializers.Serializer):
     laps = serializers.IntegerField()
     progress = serializers.FloatField()
     off_track_count = serializers.IntegerField()
+    collision_count = serializers.IntegerField(help_text="Touches of a box or a bot (0 in time trials).")
     submissions = serializers.IntegerField()
     submitted_at = serializers.DateTimeField()
     result_id = serializers.IntegerField()
     points = serializers.IntegerField(help_text="Season points (0 in community races).")
     simulator_version = serializers.CharField(help_text="The simulator version of the ranked result.")
     other_version = serializers.BooleanField(help_text="Raced on another simulator version than today's.")
+    # Head-to-head races (format head_to_head): the rows are in the ladder's order.
+    rating = serializers.FloatField(allow_null=True, help_text="Head-to-head: the ladder's conservative score, mu - 3 sigma (the order of the rows); null in other formats and before a racer's first rating.")
+    mu = serializers.FloatField(allow_null=True, help_text="Head-to-head: OpenSkill's mean skill.")
+    sigma = serializers.FloatField(allow_null=True, help_text="Head-to-head: OpenSkill's uncertainty.")
+    matches = serializers.IntegerField(help_text="Head-to-head: rated ladder matches (0 in other formats).")
+    wins = serializers.IntegerField(help_text="Head-to-head: of them won.")
 
 
 class SeasonStandingOutput(serializers.Serializer):
@@ -260,6 +320,7 @@ class RaceResultRowOutput(serializers.Serializer):
     avg_lap_s = serializers.FloatField(allow_null=True)
     laps = serializers.IntegerField()
     off_track_count = serializers.IntegerField()
+    collision_count = serializers.IntegerField(help_text="Touches of a box or a bot (0 in time trials).")
     submissions = serializers.IntegerField()
     submitted_at = serializers.CharField(help_text="ISO 8601.")
     result_id = serializers.IntegerField()
@@ -305,11 +366,15 @@ class ResultOutput(serializers.ModelSerializer):
     replay_url = serializers.SerializerMethodField()
     video_url = serializers.SerializerMethodField()
     simtrace_url = serializers.SerializerMethodField()
+    race_type = serializers.SerializerMethodField(
+        help_text="The race format it was raced in: time_trial, object_avoidance or head_to_bot."
+    )
+    seed = serializers.SerializerMethodField(help_text="The seed of its boxes' places and bots' lane changes.")
 
     class Meta:
         model = Result
         fields = [
-            "id", "race", "racer", "submission", *Result.SIMULATOR_KEYS,
+            "id", "race", "racer", "submission", *Result.SIMULATOR_KEYS, "race_type", "seed",
             "replay_url", "video_url", "simtrace_url", "video_status", "created_at",
         ]  # fmt: skip
 
@@ -345,6 +410,15 @@ class ResultOutput(serializers.ModelSerializer):
         if not result.replay or not self._replay_visible(result):
             return None
         return self._api_url("api-result-simtrace", result)
+
+    # The simulator's own keys, kept in `extra` (results raced before formats have none).
+    @extend_schema_field(serializers.CharField())  # the values of RaceOutput's `format`
+    def get_race_type(self, result: Result) -> str:
+        return (result.extra or {}).get("race_type") or "time_trial"
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_seed(self, result: Result) -> int | None:
+        return (result.extra or {}).get("seed")
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -427,3 +501,61 @@ class SubmissionOutput(serializers.ModelSerializer):
     @extend_schema_field(FailureOutput(allow_null=True))
     def get_failure(self, submission: Submission) -> dict | None:
         return failure_output(submission, self.context.get("request"))
+
+
+# --- head-to-head (ladder/) -----------------------------------------------------------------
+
+
+class DuelSummaryOutput(serializers.Serializer):
+    winner = serializers.ChoiceField(choices=["a", "b", "draw"], help_text="Of this duel, sides as in the match.")
+    positions = serializers.DictField(child=serializers.IntegerField(), help_text="Grid position of a and b.")
+    a_status = serializers.CharField()
+    a_time_s = serializers.FloatField(allow_null=True, help_text="Total time, penalties included.")
+    b_status = serializers.CharField()
+    b_time_s = serializers.FloatField(allow_null=True)
+    car_collisions = serializers.IntegerField(help_text="Contacts between the two cars.")
+
+
+class MatchOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["queued", "running", "finished", "error"])
+    racer_a = serializers.CharField()
+    racer_b = serializers.CharField()
+    winner = serializers.ChoiceField(choices=["a", "b", "draw"], allow_null=True)
+    winner_racer = serializers.CharField(allow_null=True, help_text="The winner's alias; null for a draw or an unfinished match.")
+    seed = serializers.IntegerField(help_text="Where on the lap the grid stood (`python -m simulator duel --seed`).")
+    finals = serializers.CharField(allow_null=True, help_text="The bracket place (W1.1: winners' side, round 1, match 1; L; GF; GF2), null for a ladder match.")
+    rated = serializers.BooleanField(help_text="Whether it moved both ratings.")
+    rating_change = serializers.JSONField(allow_null=True, help_text="mu and sigma of a and b: [before, after].")
+    duels = DuelSummaryOutput(many=True)
+    replays = serializers.ListField(child=serializers.IntegerField(), help_text="The duels (1, 2) with a replay at /api/matches/{id}/replay/{duel}/.")
+    videos = serializers.ListField(child=serializers.IntegerField(), help_text="The duels with an MP4 (both cars) at /api/matches/{id}/video/{duel}/, rendered after the match.")
+    error = serializers.CharField(help_text="Why a match ended in error (the platform's fault).")
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class BracketSideOutput(serializers.Serializer):
+    racer = serializers.CharField()
+    seed = serializers.IntegerField()
+
+
+class BracketPlaceOutput(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=["W", "L", "GF", "GF2"])
+    round = serializers.IntegerField()
+    index = serializers.IntegerField()
+    a = BracketSideOutput(allow_null=True)
+    b = BracketSideOutput(allow_null=True)
+    winner = serializers.CharField(allow_null=True)
+    match_id = serializers.IntegerField(allow_null=True)
+    match_status = serializers.CharField(allow_null=True)
+
+
+class BracketOutput(serializers.Serializer):
+    size = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["running", "finished"])
+    champion = serializers.CharField(allow_null=True)
+    seeds = serializers.ListField(child=serializers.CharField(), help_text="Aliases by seed.")
+    places = BracketPlaceOutput(many=True)
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)

@@ -3,9 +3,22 @@
 from csp.constants import SELF
 from csp.decorators import csp_update
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
-from . import export_views, league_views, night_views, race_views, racing_views, replay_views, tracks_views
+from . import (
+    export_views,
+    ladder_views,
+    league_views,
+    night_views,
+    race_views,
+    racing_views,
+    replay_views,
+    tracks_views,
+)
 
 # The documentation pages' scripts are files of our own (the Swagger UI's set-up script
 # comes from its own URL: the split view), but Swagger UI and Redoc style their pages with
@@ -75,6 +88,12 @@ urlpatterns = [
         race_views.RaceRacerRemoveApi.as_view(),
         name="api-race-racer-remove",
     ),
+    path("races/<int:race_id>/matches/", ladder_views.RaceMatchesApi.as_view(), name="api-race-matches"),
+    path("races/<int:race_id>/bracket/", ladder_views.RaceBracketApi.as_view(), name="api-race-bracket"),
+    path("matches/<int:match_id>/", ladder_views.MatchDetailApi.as_view(), name="api-match"),
+    path("matches/<int:match_id>/replay/<int:duel>/", ladder_views.MatchReplayApi.as_view(), name="api-match-replay"),
+    path("matches/<int:match_id>/video/<int:duel>/", ladder_views.MatchVideoApi.as_view(), name="api-match-video"),
+    path("matches/<int:match_id>/rerun/", ladder_views.MatchRerunApi.as_view(), name="api-match-rerun"),
     path("races/<int:race_id>/live/", night_views.LiveSettingsApi.as_view(), name="api-race-live"),
     path("races/<int:race_id>/live/start/", night_views.LiveStartApi.as_view(), name="api-race-live-start"),
     path("races/<int:race_id>/live/pause/", night_views.LivePauseApi.as_view(), name="api-race-live-pause"),

@@ -21,6 +21,13 @@ from web.templatetags.league_web import sensor_label
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
 RANKING_CHOICES = [("total_time", "Total time"), ("best_lap", "Best lap"), ("average_lap", "Average lap")]
+FORMAT_CHOICES = [
+    ("time_trial", "Time trial: the track to yourself"),
+    ("object_avoidance", "Object avoidance: boxes on the track"),
+    ("head_to_bot", "Head-to-bot: bot cars to pass"),
+    ("head_to_head", "Head-to-head: the racers' models against each other, a ladder and finals"),
+]
+PLACEMENT_CHOICES = [("random", "Random (from the seed)"), ("fixed", "Fixed (positions below)")]
 EXTEND_CHOICES = {"1": timedelta(hours=1), "24": timedelta(days=1), "168": timedelta(days=7)}
 # Names the tz database keeps for old systems; nobody picks them from a list.
 _NOT_ZONES = {"Factory", "localtime", "posixrules"}
@@ -56,7 +63,9 @@ SETTING_WORDS = {
     "off_track_penalty_s": "the off-track penalty", "off_track_limit": "the off-track limit",
     "time_cap_s": "the time cap", "total_quota": "submissions per racer", "daily_quota": "submissions per day",
     "allowed_sensors": "sensors", "time_zone": "the time zone", "replay_visibility": "replays visible to",
-    "opens_at": "the opening time", "closes_at": "the close time",
+    "opens_at": "the opening time", "closes_at": "the close time", "objects": "the number of boxes",
+    "bots": "the number of bots", "bot_speed": "the bots' speed", "collision_penalty_s": "the collision penalty",
+    "fixed_positions": "the fixed positions", "bot_lane_change": "lane changes",
 }  # fmt: skip
 
 
@@ -75,7 +84,7 @@ def _sentence(text: str) -> str:
 
 def _whole_seconds(values: dict) -> dict:
     """3.0 s shows as 3, 2.5 s as 2.5."""
-    for field in ("off_track_penalty_s", "time_cap_s"):
+    for field in ("off_track_penalty_s", "time_cap_s", "collision_penalty_s", "bot_speed"):
         if isinstance(values.get(field), float) and values[field].is_integer():
             values[field] = int(values[field])
     return values
@@ -113,7 +122,9 @@ class RaceForm(forms.Form):
     laps = forms.IntegerField(widget=_number(1, rules.LAPS_RANGE), help_text=f"{_span(rules.LAPS_RANGE)}.")
     off_track_penalty_s = forms.FloatField(
         label="Off-track penalty (s)", widget=_number(0.5, rules.OFF_TRACK_PENALTY_RANGE_S),
-        help_text=f"Added to the clock for each reset: {_span(rules.OFF_TRACK_PENALTY_RANGE_S)} s.",
+        help_text=f"Added to the clock for each reset: {_span(rules.OFF_TRACK_PENALTY_RANGE_S)} s. Empty: "
+        f"{rules.off_track_penalty_default_s('time_trial'):g} s, {rules.off_track_penalty_default_s('head_to_bot'):g} s "
+        "with boxes or bots.", required=False,
     )  # fmt: skip
     off_track_limit = forms.IntegerField(
         label="Off-track limit", widget=_number(1, rules.OFF_TRACK_LIMIT_RANGE),
@@ -134,6 +145,32 @@ class RaceForm(forms.Form):
     time_zone = forms.ChoiceField(label="Time zone", choices=time_zone_choices,
                                   help_text="The race's own clock; racers also see their local time.")  # fmt: skip
     visibility = forms.ChoiceField(choices=Race.Visibility.choices, widget=forms.RadioSelect)
+    # The race format: field names as the API's (the service's errors land on them).
+    # Left empty, each takes its default (a new race) or stays as it was.
+    format = forms.ChoiceField(label="Format", choices=FORMAT_CHOICES, widget=forms.RadioSelect, required=False)
+    objects = forms.IntegerField(label="Boxes", widget=_number(1, rules.OBJECTS_RANGE), required=False,
+                                 help_text=f"{_span(rules.OBJECTS_RANGE)}.")  # fmt: skip
+    placement = forms.ChoiceField(label="Placement", choices=PLACEMENT_CHOICES, widget=forms.RadioSelect,
+                                  required=False)  # fmt: skip
+    fixed_positions = forms.CharField(
+        label="Fixed positions", required=False,
+        widget=forms.TextInput(attrs={"placeholder": "inside:20, outside:45, inside:70", "autocomplete": "off"}),
+        help_text="Fixed placement: each box's lane (inside or outside) and where it stands in % of the lap.",
+    )  # fmt: skip
+    bots = forms.IntegerField(label="Bot cars", widget=_number(1, rules.BOTS_RANGE), required=False,
+                              help_text=f"{_span(rules.BOTS_RANGE)}.")  # fmt: skip
+    bot_speed = forms.FloatField(label="Bot speed (m/s)", widget=_number(0.05, rules.BOT_SPEED_RANGE_M_S), required=False,
+                                 help_text=f"{_span(rules.BOT_SPEED_RANGE_M_S)} m/s.")  # fmt: skip
+    bot_lane_change = forms.BooleanField(label="Bots change lanes", required=False,
+                                         help_text="At times drawn from the seed, the same for every racer.")  # fmt: skip
+    collision_penalty_s = forms.FloatField(
+        label="Collision penalty (s)", widget=_number(0.5, rules.COLLISION_PENALTY_RANGE_S), required=False,
+        help_text=f"Added for each touch of a box or bot: {_span(rules.COLLISION_PENALTY_RANGE_S)} s.",
+    )  # fmt: skip
+    seed = forms.IntegerField(
+        label="Seed", required=False, widget=_number(1, rules.SEED_RANGE),
+        help_text="Where boxes stand and when bots change lanes. Empty: a random one.",
+    )  # fmt: skip
     replay_visibility = forms.ChoiceField(
         label="Replays visible to", required=False,
         choices=[("", "Default: everyone for public races, participants otherwise")] + Race.ReplayVisibility.choices,
@@ -161,8 +198,9 @@ class RaceForm(forms.Form):
 
     @staticmethod
     def initial_defaults() -> dict:
-        defaults = rules.community_defaults()
+        defaults = {**rules.community_defaults(), **_format_initial(rules.format_defaults())}
         defaults["ranking"] = rules.RANKING_OF_TIMING[defaults.pop("timing_method")]
+        defaults["off_track_penalty_s"] = None  # by the format (the field's help says)
         return _whole_seconds(defaults)
 
     @staticmethod
@@ -171,6 +209,7 @@ class RaceForm(forms.Form):
             "name", "description", "direction", "laps", "off_track_penalty_s", "off_track_limit", "time_cap_s",
             "allowed_sensors", "total_quota", "daily_quota", "time_zone", "visibility", "replay_visibility",
         )}  # fmt: skip
+        values.update(_format_initial({field: getattr(race, field) for field in rules.FORMAT_FIELDS}))
         values["track"] = race.track.slug
         values["ranking"] = rules.RANKING_OF_TIMING.get(race.timing_method, race.timing_method)
         values["opens_at"] = local_value(race.opens_at, race.time_zone)
@@ -183,6 +222,13 @@ class RaceForm(forms.Form):
         times are left out (the service's defaults, or the race's times unchanged)."""
         data = dict(self.cleaned_data)
         data.pop("track", None)
+        for name, field in (("objects", "object_count"), ("bot_speed", "bot_speed_m_s")):
+            if name in data:
+                data[field] = data.pop(name)
+        for field in ("off_track_penalty_s", "seed", "format", "object_count", "placement", "bots", "bot_speed_m_s",
+                      "collision_penalty_s"):  # empty: the default, or as it was
+            if field in data and data[field] in (None, ""):
+                del data[field]
         if "ranking" in data:
             data["timing_method"] = rules.RANKINGS.get(data.pop("ranking"), "")
         zone_name = data.get("time_zone") or (self.race.time_zone if self.race else "UTC")
@@ -200,6 +246,15 @@ class RaceForm(forms.Form):
             else:
                 data["replay_visibility"] = rules.default_replay_visibility(data.get("visibility", self.race.visibility))
         return data
+
+
+def _format_initial(values: dict) -> dict:
+    """A race's format settings as the form shows them (API names, positions as text)."""
+    values = dict(values)
+    values["objects"] = values.pop("object_count")
+    values["bot_speed"] = values.pop("bot_speed_m_s")
+    values["fixed_positions"] = ", ".join(f"{p['lane']}:{p['progress_pct']:g}" for p in values["fixed_positions"])
+    return values
 
 
 class TrackUploadForm(forms.Form):

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import accounts, community, failures, garage, organise, replays, views
+from . import accounts, community, failures, garage, headtohead, organise, replays, views
 from . import help as help_pages
 from . import nights
 
@@ -12,6 +12,10 @@ urlpatterns = [
     path("races/", community.race_list, name="races"),
     path("races/<int:race_id>/", views.race_detail, name="race"),
     path("races/<int:race_id>/rules/", help_pages.race_rules, name="race-rules"),
+    path("races/<int:race_id>/ladder/", headtohead.race_ladder, name="race-ladder"),
+    path("races/<int:race_id>/matches/", headtohead.race_matches, name="race-matches"),
+    path("races/<int:race_id>/bracket/", headtohead.race_bracket, name="race-bracket"),
+    path("matches/<int:match_id>/replay/<int:duel>/", headtohead.match_replay, name="match-replay"),
     path("races/<int:race_id>/live/", nights.watch, name="race-live"),
     path("races/<int:race_id>/overlay/", nights.overlay, name="race-overlay"),
     path("races/<int:race_id>/kiosk/", nights.kiosk, name="race-kiosk"),

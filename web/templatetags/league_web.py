@@ -280,7 +280,7 @@ def board_row_prototype(context, finished: bool) -> dict:
     return {
         "rank": "", "racer": getattr(racer, "alias", "") or PROTOTYPE_ALIAS, "finished": finished,
         "time_s": None, "gap_s": None, "best_lap_s": None, "laps": 0, "progress": 0.0,
-        "off_track_count": 0, "submissions": 0, "submitted_at": None, "result_id": None,
+        "off_track_count": 0, "collision_count": 0, "submissions": 0, "submitted_at": None, "result_id": None,
         "points": 0, "replay_url": "#",
     }  # fmt: skip
 

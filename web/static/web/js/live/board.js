@@ -10,7 +10,7 @@ import { LiveTable, awaitFirstRows, highlight, medal, racerRow, setText } from "
 
 function signature(row) {
   const core = [row.result_id, row.time_s, row.best_lap_s, row.laps, row.progress, row.off_track_count,
-    row.submissions].join("|");
+    row.collision_count, row.submissions].join("|");
   return { full: [row.rank, row.gap_s, core].join("|"), core };
 }
 
@@ -51,6 +51,7 @@ export function boardRow(row, laps) {
   setText(tr, ".c-best", formatRaceTime(row.best_lap_s));
   setText(tr, ".c-laps", row.laps);
   setText(tr, ".c-off", row.off_track_count);
+  setText(tr, ".c-hit", row.collision_count ?? 0); // boards of object avoidance and head-to-bot only
   setText(tr, ".c-subs", row.submissions);
   const time = tr.querySelector(".c-when time");
   time.setAttribute("datetime", row.submitted_at);

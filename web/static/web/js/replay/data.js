@@ -1,7 +1,8 @@
 /* A run's replay, unpacked for drawing: the simulator's replay file (GET
  * /api/results/{id}/replay/: `columns`, `trajectory` rows at 15 a second, `events`,
- * `result`, `track`) as typed arrays, with resets, lap crossings and sectors; and where a
- * run is at a step or at a race time. Pure functions, no page. */
+ * `result`, `track`, and `obstacles` in object avoidance and head-to-bot runs) as typed
+ * arrays, with resets, collisions, lap crossings and sectors; and where a run (or a bot)
+ * is at a step or at a race time. Pure functions, no page. */
 
 export const FPS = 15; // trajectory steps a second, as the videos
 
@@ -30,6 +31,48 @@ function findResets(r, events) {
   }
 }
 
+// Collisions: the row where the car touched a box or a bot (the `collision` event's step).
+function findCollisions(r, events) {
+  events.forEach((e) => {
+    if (e.type !== "collision" || !(e.step >= 0 && e.step < r.n)) return;
+    r.collisions.push({ i: e.step, kind: e.obstacle_kind === "bot" ? "bot" : "box", penalty: e.penalty_s || 0,
+      x: e.x_m, y: e.y_m, lap: r.lap[e.step] });
+  });
+}
+
+/** The boxes and bots of a replay's `obstacles` (null in a time trial): each box's pose,
+ * each bot's path as [x, y, heading] per trajectory row, their sizes and colours. */
+function unpackObstacles(o) {
+  if (!o) return null;
+  const size = (s, dflt) => (Array.isArray(s) && s.length === 2 ? s : dflt);
+  const rgb = (c, dflt) => `rgb(${(Array.isArray(c) && c.length === 3 ? c : dflt).join(",")})`;
+  return {
+    boxSize: size(o.box_size_m, [0.4, 0.4]), botSize: size(o.bot_size_m, [0.3, 0.2]),
+    boxColour: rgb(o.box_rgb, [214, 170, 110]), botColour: rgb(o.bot_rgb, [64, 120, 255]),
+    boxes: (o.boxes || []).map((b) => ({ x: b.x_m, y: b.y_m, h: b.heading_rad, lane: b.lane })),
+    bots: (o.bots || []).map((b) => {
+      const path = b.path || [];
+      const xyh = new Float64Array(path.length * 3);
+      path.forEach((p, k) => { xyh[3 * k] = p[0]; xyh[3 * k + 1] = p[1]; xyh[3 * k + 2] = p[2]; });
+      return { n: path.length, xyh };
+    }),
+  };
+}
+
+/** A bot's pose at fractional step p (bots move with the steps; a penalty stops no bot). */
+export function botPoseAt(bot, p) {
+  if (!bot.n) return null;
+  const i = Math.max(0, Math.min(bot.n - 1, Math.floor(p)));
+  const j = Math.min(bot.n - 1, i + 1);
+  const a = j === i ? 0 : Math.min(Math.max(p - i, 0), 1);
+  const q = bot.xyh;
+  let dh = q[3 * j + 2] - q[3 * i + 2];
+  if (dh > Math.PI) dh -= 2 * Math.PI;
+  if (dh < -Math.PI) dh += 2 * Math.PI;
+  return { x: q[3 * i] + (q[3 * j] - q[3 * i]) * a, y: q[3 * i + 1] + (q[3 * j + 1] - q[3 * i + 1]) * a,
+    h: q[3 * i + 2] + dh * a };
+}
+
 export function unpack(data) {
   const cols = data.columns || DEFAULT_COLUMNS;
   const ix = (name, dflt) => (cols.indexOf(name) < 0 ? dflt : cols.indexOf(name));
@@ -46,6 +89,7 @@ export function unpack(data) {
     lapTimes: (result.lap_times_s || []).slice(),
     lapsRequired: result.laps_required || (data.meta && data.meta.race && data.meta.race.laps) || 1,
     resets: [], resetAt: {}, lapStart: [0], meta: data.meta || {},
+    collisions: [], obstacles: unpackObstacles(data.obstacles),
   };
   let best = 0;
   const lastLap = Math.max(r.lapsRequired - 1, 0);
@@ -59,6 +103,9 @@ export function unpack(data) {
     if (i > 0 && r.lap[i] > r.lap[i - 1]) r.lapStart.push(i);
   }
   findResets(r, data.events || []);
+  findCollisions(r, data.events || []);
+  // Every penalty in step order, for the "+5 s" card: off tracks, wrong ways, collisions.
+  r.penalties = r.resets.concat(r.collisions).sort((a, b) => a.i - b.i);
   // Crossing times from the official lap times (interpolated inside the step).
   r.crossings = [0];
   r.lapTimes.forEach((lapTime, j) => r.crossings.push(r.crossings[j] + lapTime));

@@ -9,7 +9,7 @@ import { render } from "./view.js";
 
 const NOTE_NONE = "A ghost replays another run of this race alongside; the gap is measured at the same distance along the race.";
 
-function afterGhostChange(keepNote) {
+export function afterGhostChange(keepNote) {
   const gh = state.ghost;
   els.hudGapBox.hidden = !gh;
   els.gapWrap.hidden = !gh;

@@ -8,9 +8,11 @@
  *
  * Modules: page.js (configuration, elements, state), data.js (the replay file unpacked),
  * map.js and charts.js (canvases), panels.js (HUD, splits, legends), player.js (playback
- * and controls), ghost.js, video.js; view.js draws a frame. */
+ * and controls), ghost.js, duel.js (a head-to-head duel: the other car as the ghost),
+ * video.js; view.js draws a frame. */
 
 import { unpack } from "./data.js";
+import { startDuel } from "./duel.js";
 import { setGhost, startGhost } from "./ghost.js";
 import { cfg, els, state } from "./page.js";
 import { buildMarks, buildSplits, buildTraceLegend } from "./panels.js";
@@ -44,7 +46,8 @@ function start(data) {
   buildTraceLegend();
   els.stage.dataset.ready = "1";
   render();
-  startGhost();
+  if (data.duel) startDuel(data);
+  else startGhost();
   if (new URLSearchParams(window.location.search).get("autoplay") === "1") setPlaying(true);
 }
 

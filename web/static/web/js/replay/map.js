@@ -1,11 +1,12 @@
-/* The track to scale on a canvas: grass, tarmac, edges, the start line, the racing line
- * coloured by speed (the palette of the videos, palette.js), off-track markers, the
- * ghost's line, and the cars. The still parts are drawn once into a layer; each frame
- * copies it and draws the cars. */
+/* The track to scale on a canvas: grass, tarmac, edges, the start line, the boxes of an
+ * object-avoidance run, the racing line coloured by speed (the palette of the videos,
+ * palette.js), off-track and collision markers, the ghost's line, and the cars (with a
+ * head-to-bot run's bots). The still parts are drawn once into a layer; each frame copies
+ * it and draws the cars. */
 
 import { speedCss } from "../palette.js";
 import { fitCanvas } from "./canvas.js";
-import { poseAt, poseAtTime } from "./data.js";
+import { botPoseAt, poseAt, poseAtTime } from "./data.js";
 import { els, lapVisible, state } from "./page.js";
 
 const GRASS = "#14261b";
@@ -13,6 +14,7 @@ const TARMAC = "#30353e";
 const OFF_TRACK = "#ff3b30";
 const OUR_CAR = "#ff7a1a";
 const GHOST_CAR = "#c7a2ff";
+const COLLISION = "#ffd60a";
 
 /** World metres <-> canvas pixels for the track (y up), fitted to the canvas. */
 function trackView(canvas) {
@@ -121,6 +123,39 @@ function drawResets(ctx, v, r) {
   });
 }
 
+// A rectangle of `size` [length, width] metres at a pose, to scale.
+function drawRect(ctx, v, pose, size, fill) {
+  const len = size[0] * v.scale, wid = size[1] * v.scale;
+  ctx.save();
+  ctx.translate(v.px(pose.x), v.py(pose.y));
+  ctx.rotate(-pose.h);
+  ctx.fillStyle = fill;
+  ctx.fillRect(-len / 2, -wid / 2, len, wid);
+  ctx.strokeStyle = "rgba(0,0,0,0.55)";
+  ctx.lineWidth = Math.max(1, 0.015 * v.scale);
+  ctx.strokeRect(-len / 2, -wid / 2, len, wid);
+  ctx.restore();
+}
+
+function drawBoxes(ctx, v, o) {
+  o.boxes.forEach((b) => drawRect(ctx, v, b, o.boxSize, o.boxColour));
+}
+
+// Where the car touched a box or a bot: a yellow diamond.
+function drawCollisions(ctx, v, r) {
+  r.collisions.forEach((e) => {
+    if (!lapVisible(e.lap)) return;
+    const cx = v.px(e.x), cy = v.py(e.y), s = Math.max(5, 0.08 * v.scale);
+    ctx.fillStyle = "rgba(255,214,10,0.25)";
+    ctx.beginPath(); ctx.arc(cx, cy, s * 1.6, 0, 2 * Math.PI); ctx.fill();
+    ctx.fillStyle = COLLISION;
+    ctx.strokeStyle = "#0b0c0f";
+    ctx.lineWidth = 1.5;
+    ctx.beginPath(); ctx.moveTo(cx, cy - s); ctx.lineTo(cx + s, cy); ctx.lineTo(cx, cy + s); ctx.lineTo(cx - s, cy);
+    ctx.closePath(); ctx.fill(); ctx.stroke();
+  });
+}
+
 function drawStatic() {
   const v = state.view = trackView(els.track);
   const layer = state.staticLayer || (state.staticLayer = document.createElement("canvas"));
@@ -131,15 +166,18 @@ function drawStatic() {
   ctx.clearRect(0, 0, v.w, v.h);
   drawTrackSurface(ctx, v, state.track);
   drawStartLine(ctx, v, state.track);
+  const obstacles = state.run.obstacles;
+  if (obstacles) drawBoxes(ctx, v, obstacles);
   ctx.lineCap = "round";
   if (state.ghost) drawGhostLine(ctx, v, state.ghost);
   drawRacingLine(ctx, v, state.run);
   drawResets(ctx, v, state.run);
+  drawCollisions(ctx, v, state.run);
   state.dirty = false;
 }
 
-function drawCar(ctx, v, pose, fill, alpha) {
-  const len = Math.max(0.28 * v.scale, 14), wid = Math.max(0.2 * v.scale, 10);
+function drawCar(ctx, v, pose, fill, alpha, size = [0.28, 0.2]) {
+  const len = Math.max(size[0] * v.scale, 14), wid = Math.max(size[1] * v.scale, 10);
   ctx.save();
   ctx.globalAlpha = alpha;
   ctx.translate(v.px(pose.x), v.py(pose.y));
@@ -171,6 +209,18 @@ export function drawTrack() {
   ctx.drawImage(state.staticLayer, 0, 0);
   ctx.setTransform(v.dpr, 0, 0, v.dpr, 0, 0);
   const pose = poseAt(state.run, state.pos);
+  const obstacles = state.run.obstacles;
+  if (obstacles) {
+    // The bots where they were at this step (their paths have one pose per trajectory row).
+    const drawn = [];
+    obstacles.bots.forEach((bot) => {
+      const p = botPoseAt(bot, state.pos);
+      if (p) { drawCar(ctx, v, p, obstacles.botColour, 1, obstacles.botSize); drawn.push(p); }
+    });
+    els.stage.dataset.boxes = String(obstacles.boxes.length);
+    els.stage.dataset.bots = String(drawn.length);
+    els.stage.dataset.botPoses = drawn.map((p) => `${p.x.toFixed(3)},${p.y.toFixed(3)}`).join(" ");
+  }
   if (state.ghost) {
     const ghostPose = poseAtTime(state.ghost, pose.t);
     if (ghostPose) drawCar(ctx, v, ghostPose, GHOST_CAR, 0.6);

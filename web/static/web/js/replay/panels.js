@@ -55,6 +55,14 @@ function lapRow(tbody, r, gh, k, best) {
     o.title = offs + " off track in this lap";
     lapCell.appendChild(o);
   }
+  const hits = r.collisions.filter((e) => e.lap === k).length;
+  if (hits) {
+    const o = document.createElement("span");
+    o.className = "rp-hit-chip";
+    o.textContent = "◆";
+    o.title = hits + (hits === 1 ? " collision" : " collisions") + " in this lap";
+    lapCell.appendChild(o);
+  }
   const gc = cell(tr, "", "rp-col-ghost mono");
   if (gh && gh.lapTimes[k] !== undefined) deltaChip(gc, lt - gh.lapTimes[k], "Ghost lap " + formatRaceTime(gh.lapTimes[k]));
   else if (gh) gc.textContent = NO_TIME;
@@ -110,6 +118,7 @@ export function buildMarks() {
   };
   r.lapStart.slice(1).forEach((i) => mark(i, "rp-mark-lap"));
   r.resets.forEach((e) => mark(e.i, "rp-mark-off"));
+  r.collisions.forEach((e) => mark(e.i, "rp-mark-hit"));
 }
 
 export function buildTraceLegend() {
@@ -131,16 +140,21 @@ export function buildTraceLegend() {
   if (state.ghost) key("rp-trace-key rp-trace-ghost", null, "Ghost, same lap");
 }
 
-// A penalty card for two seconds after a reset.
+const PENALTY_WORDS = { wrong_way: "Wrong way", off_track: "Off track", box: "Hit a box", bot: "Hit a bot" };
+
+// A penalty card for two seconds after a reset or a collision.
 function showPenalty(r, i) {
   let shown = null;
-  for (let k = r.resets.length - 1; k >= 0; k--) {
-    const e = r.resets[k];
+  for (let k = r.penalties.length - 1; k >= 0; k--) {
+    const e = r.penalties[k];
     if (e.i <= i && i - e.i < 2 * FPS) { shown = e; break; }
     if (e.i < i) break;
   }
   els.penalty.hidden = !shown;
-  if (shown) els.penalty.textContent = (shown.kind === "wrong_way" ? "Wrong way" : "Off track") + " · +" + shown.penalty + " s penalty";
+  if (shown) {
+    els.penalty.textContent = (PENALTY_WORDS[shown.kind] || "Off track") + " · +" + shown.penalty + " s penalty";
+    els.penalty.classList.toggle("rp-penalty-hit", shown.kind === "box" || shown.kind === "bot");
+  }
 }
 
 export function updateHud(pose) {

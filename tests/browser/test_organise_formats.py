@@ -1,0 +1,52 @@
+"""The new-race form's format section in a real Chromium, desktop and phone: only the
+chosen format's settings show (a stylesheet, no script), and a head-to-bot race made
+through it has the settings typed in."""
+
+from __future__ import annotations
+
+import pytest
+
+from league.models import Race
+from tests import factories as F
+from tests.browser.test_pages import check_fits, log_in
+from tests.web.pages.conftest import facilitator
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.mark.parametrize("viewport", ["page", "phone_page"])
+def test_the_format_section_shows_the_chosen_formats_settings(request, viewport, live_server):
+    tab = request.getfixturevalue(viewport)
+    F.track("oval-loop")
+    organiser = facilitator("Fran Formats")
+    log_in(tab, live_server, organiser)
+    tab.goto(live_server.url + "/organise/new/")
+
+    def shown() -> dict:
+        return {name: tab.is_visible(f"[name='{name}']") for name in ("objects", "fixed_positions", "bots", "seed")}
+
+    assert shown() == {"objects": False, "fixed_positions": False, "bots": False, "seed": False}  # a time trial
+    tab.check("input[name='format'][value='object_avoidance']")
+    assert shown() == {"objects": True, "fixed_positions": False, "bots": False, "seed": True}
+    tab.check("input[name='placement'][value='fixed']")
+    assert shown()["fixed_positions"]
+    tab.check("input[name='format'][value='head_to_bot']")
+    assert shown() == {"objects": False, "fixed_positions": False, "bots": True, "seed": True}
+    check_fits(tab, "formats-form", viewport)
+
+    tab.fill("[name='name']", "Bot Night")
+    tab.fill("[name='bots']", "2")
+    tab.fill("[name='bot_speed']", "1.1")
+    tab.check("[name='bot_lane_change']")
+    tab.fill("[name='seed']", "314")
+    tab.click("button:has-text('Create the race')")
+    tab.wait_for_url("**/organise/races/**")
+    race = Race.objects.get(name="Bot Night")
+    assert (race.format, race.bots, race.bot_speed_m_s, race.bot_lane_change, race.seed) == (
+        "head_to_bot", 2, 1.1, True, 314)
+    assert race.off_track_penalty_s == 5.0

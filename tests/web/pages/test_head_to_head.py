@@ -1,0 +1,77 @@
+"""The head-to-head pages: the ladder, the matches (all, one racer's), a duel's replay page,
+the bracket drawn; the race page links them; a private race's pages are 404 to outsiders."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from ladder.matches import finals_begin, match_claim, match_record
+from ladder.models import Match
+from tests import factories as f
+from tests.web.api.test_head_to_head import _world
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(racer=None) -> Client:
+    c = Client()
+    if racer is not None:
+        c.force_login(racer.user)
+    return c
+
+
+def test_the_ladder_page_lists_ratings_and_the_latest_matches():
+    race, racers, match = _world()
+    html = _client().get(f"/races/{race.pk}/ladder/").content.decode()
+    assert match.racer_a.alias in html and "μ − 3σ" in html
+    assert f"/matches/{match.pk}/replay/1/" in html and f"/matches/{match.pk}/replay/2/" in html
+    race_page = _client().get(f"/races/{race.pk}/").content.decode()
+    for url in (f"/races/{race.pk}/ladder/", f"/races/{race.pk}/matches/", f"/races/{race.pk}/bracket/"):
+        assert url in race_page
+
+
+def test_one_racer_s_match_history():
+    race, racers, match = _world()
+    idle = next(r for r in racers if r.pk not in (match.racer_a_id, match.racer_b_id))
+    mine = _client().get(f"/races/{race.pk}/matches/", {"racer": match.racer_b.alias}).content.decode()
+    assert f'data-match-id="{match.pk}"' in mine
+    theirs = _client().get(f"/races/{race.pk}/matches/", {"racer": idle.alias}).content.decode()
+    assert f'data-match-id="{match.pk}"' not in theirs and "No match yet" in theirs
+
+
+def test_the_duel_replay_page_configures_the_player_with_both_cars():
+    race, racers, match = _world()
+    resp = _client().get(f"/matches/{match.pk}/replay/2/")
+    html = resp.content.decode()
+    assert resp.status_code == 200 and f"/api/matches/{match.pk}/replay/2/" in html
+    assert match.racer_a.alias in html and match.racer_b.alias in html and 'id="replay-config"' in html
+    assert _client().get(f"/matches/{match.pk}/replay/3/").status_code == 404
+
+
+def test_the_bracket_page_draws_every_round_and_the_champion():
+    race, racers, match = _world(finals_size=4)
+    assert "The finals start when the race closes" in _client().get(f"/races/{race.pk}/bracket/").content.decode()
+    finals_begin(race)
+    while queued := list(Match.objects.filter(race=race, status="queued")):
+        for m in queued:
+            match_record(match_claim(m.pk), {"winner": "a", "duels": []}, [None, None])
+    html = _client().get(f"/races/{race.pk}/bracket/").content.decode()
+    assert "Winners 1" in html and "Grand final" in html and 'id="champion"' in html
+    assert html.count('class="bracket-place') >= 2
+
+
+def test_a_private_race_s_head_to_head_pages_are_404_to_outsiders():
+    fran = f.facilitator("Fran Fac")
+    race, racers, match = _world(f.community_race(fran, visibility="private"))
+    stranger = f.racer("Stan Ger")
+    for url in (f"/races/{race.pk}/ladder/", f"/races/{race.pk}/matches/", f"/races/{race.pk}/bracket/",
+                f"/matches/{match.pk}/replay/1/"):
+        assert _client(stranger).get(url).status_code == 404, url
+        assert _client().get(url).status_code == 404, url
+    assert _client(fran).get(f"/matches/{match.pk}/replay/1/").status_code == 200
+
+
+def test_a_time_trial_has_no_head_to_head_pages():
+    race = f.race()
+    assert _client().get(f"/races/{race.pk}/ladder/").status_code == 404
