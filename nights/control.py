@@ -33,6 +33,9 @@ def live_settings_set(race: Race, *, mode: str | None = None, countdown_s: int |
     if mode is not None:
         if mode not in LiveRace.Mode.values:
             raise ControlError(f"mode is one of {', '.join(LiveRace.Mode.values)}.")
+        if mode == LiveRace.Mode.LIVE and race.format == "head_to_head":
+            raise ControlError("A head-to-head race is raced on its ladder, not one racer after another: "
+                               "choose another format for a race night.")
         live.mode = mode
     if countdown_s is not None:
         low, high = COUNTDOWN_RANGE_S

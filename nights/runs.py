@@ -18,16 +18,16 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from league.rules import race_format
 from racing.models import RaceStanding, Submission
 from racing.runner import PlatformFault, RaceRun, interpret_race, race_args, race_limits
 from racing.sandbox import SandboxStartError, run_sandboxed
 from racing.uploads import model_metadata_bytes
-from racing.worker import Claim, result_record, submission_claim, submission_fail
 from racing.workdirs import work_dir
+from racing.worker import Claim, result_record, submission_claim, submission_fail
 from simulator import layout as L
 from tracks.services import track_file_bytes
 
@@ -122,7 +122,7 @@ def race_paced(run: LiveRun, claim: Claim, workdir: Path, *, on_tick=None) -> tu
                      track_bytes=track_file_bytes(race.track), laps=race.laps, timing_method=race.timing_method,
                      off_track_penalty_s=race.off_track_penalty_s, time_cap_s=race.time_cap_s,
                      off_track_limit=race.off_track_limit, reverse=race.reversed,
-                     allowed_sensors=race.allowed_sensors) + ["--live"]
+                     allowed_sensors=race.allowed_sensors, race_format=race_format(race)) + ["--live"]
     limits = race_limits(wall_s=race.time_cap_s * 2 + WALL_MARGIN_S)
     leader = leader_of(race)
     state = {"sent": 1.0, "kept_at": 0.0, "frame": None}

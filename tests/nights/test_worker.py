@@ -6,8 +6,11 @@ and the queue goes on."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from nights import control, signals
 from nights.models import LiveRace, LiveRun, QueueEntry
@@ -140,3 +143,25 @@ def test_skip_stops_the_run_unrecorded_and_end_leaves_nobody_waiting(streamed):
     assert not Result.objects.filter(race=race).exists()
     assert set(LiveRun.objects.values_list("status", flat=True)) == {"skipped"}
     assert not Submission.objects.filter(race=race, status__in=["queued", "running"]).exists()
+
+
+def test_a_night_that_starts_by_itself_waits_for_starts_at_then_races(streamed):
+    race = f.community_race(laps=1, time_cap_s=60)
+    starts_at = timezone.now() + timedelta(seconds=2)
+    control.live_settings_set(race, mode="live", countdown_s=0, starts_at=starts_at, self_start=True)
+    racer = f.racer()
+    queue_join(race=race, racer=racer, model=f.policy_model(racer))
+
+    # The night's driver is queued for starts_at, not before.
+    task = DBTaskResult.objects.get(task_path="nights.tasks.drive_night")
+    assert task.run_after == starts_at and task.args_kwargs["args"] == [race.pk]
+    assert night_drive(race.pk) == "not running or already driven"  # a driver run early leaves
+    race.live.refresh_from_db()
+    assert race.live.state == LiveRace.State.WAITING
+
+    time.sleep(max(0.0, (starts_at - timezone.now()).total_seconds()) + 0.05)
+    assert night_drive(race.pk) == "1 runs; the queue waits"
+    race.live.refresh_from_db()
+    assert race.live.state == LiveRace.State.RUNNING  # started by itself, nobody pressed Start
+    assert QueueEntry.objects.get(racer=racer).status == QueueEntry.Status.DONE
+    assert [m["type"] for _, m in streamed].count("run_finished") == 1
