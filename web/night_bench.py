@@ -4,8 +4,9 @@ driver; each frame's delay from when the worker produced it (`sent_at`) to when 
 received it, p50/p99/max, and how many frames each viewer got.
 
 The driver runs in this process (as a worker would), its frames travel through the
-configured transport: the database event log without Redis (each web process polls it
-every LIVE_POLL_INTERVAL_S), channels-redis with REDIS_URL.
+configured transport: the database event log without Redis (each web process reads it
+every LIVE_POLL_INTERVAL_S, every 40 ms while frames flow: live/relay.py), channels-redis
+with REDIS_URL.
 """
 
 from __future__ import annotations

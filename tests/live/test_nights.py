@@ -87,3 +87,21 @@ async def test_a_classic_race_has_no_night_stream():
     socket = connect(f"/ws/live/{race.pk}/")
     await socket.connect()
     assert await closed_with(socket) == 4404
+
+
+async def test_frames_flowing_are_read_at_once_not_at_the_idle_interval(settings):
+    """Without Redis, the relay reads the event log every LIVE_POLL_INTERVAL_S when idle;
+    while frames flow it reads again at once (live/relay.py BUSY_POLL_S), so a frame is not
+    held for the idle interval (here long: 5 s, against a 2 s wait for each frame)."""
+    settings.LIVE_TRANSPORT, settings.LIVE_POLL_INTERVAL_S = "database", 5.0
+    race, racer = await sync_to_async(night)()
+    run = await sync_to_async(run_under_way)(race, racer)
+    socket = connect(f"/ws/live/{race.pk}/")
+    assert (await socket.connect())[0]
+    assert (await receive(socket))["type"] == "snapshot"
+    await sync_to_async(stream)(race.pk, {"type": "frame", "run": run.pk, "step": 0})
+    assert (await receive_type(socket, "frame", timeout=15))["step"] == 0  # the idle wait
+    for step in range(1, 6):
+        await sync_to_async(stream)(race.pk, {"type": "frame", "run": run.pk, "step": step})
+        assert (await receive_type(socket, "frame", timeout=2))["step"] == step
+    await socket.disconnect()
