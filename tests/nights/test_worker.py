@@ -5,6 +5,7 @@ and the queue goes on."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from league.rules import race_format
 from nights import control, signals
 from nights.models import LiveRace, LiveRun, QueueEntry
 from nights.queue import queue_join
@@ -53,7 +55,7 @@ def classic_hash(race, model) -> str:
                          track_bytes=track_file_bytes(race.track), laps=race.laps, timing_method=race.timing_method,
                          off_track_penalty_s=race.off_track_penalty_s, time_cap_s=race.time_cap_s,
                          off_track_limit=race.off_track_limit, reverse=race.reversed,
-                         allowed_sensors=race.allowed_sensors)
+                         allowed_sensors=race.allowed_sensors, race_format=race_format(race))
     assert run.kind == "result", run.message
     return run.result["trajectory_sha256"]
 
@@ -165,3 +167,20 @@ def test_a_night_that_starts_by_itself_waits_for_starts_at_then_races(streamed):
     assert race.live.state == LiveRace.State.RUNNING  # started by itself, nobody pressed Start
     assert QueueEntry.objects.get(racer=racer).status == QueueEntry.Status.DONE
     assert [m["type"] for _, m in streamed].count("run_finished") == 1
+
+
+def test_a_night_races_the_race_format_as_the_classic_race_does(streamed):
+    race = f.community_race(laps=1, time_cap_s=60, format="object_avoidance", object_count=2, placement="random",
+                            seed=7)
+    control.live_settings_set(race, mode="live", countdown_s=0)
+    racer = f.racer()
+    model = f.policy_model(racer)
+    queue_join(race=race, racer=racer, model=model)
+    control.night_start(race.live)
+
+    assert night_drive(race.pk) == "1 runs; the queue waits"
+    result = Result.objects.get(submission__race=race)
+    assert result.trajectory_sha256 == classic_hash(race, model)
+    with result.replay.open("rb") as fh:
+        obstacles = json.load(fh)["obstacles"]  # the boxes were on the track
+    assert len(obstacles["boxes"]) == 2
