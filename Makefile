@@ -94,6 +94,7 @@ bench: venv
 	$(PY) -m simulator.duel_bench
 	$(PY) -m simulator.video bench
 	$(PY) manage.py bench_server
+	$(PY) manage.py bench_night
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media var staticfiles

@@ -135,6 +135,7 @@ INSTALLED_APPS = [
     "league",
     "racing",
     "ladder",  # head-to-head races: the rated ladder and the finals (between racing and live)
+    "nights",  # race nights: live races, their queue and paced runs (docs/organisers.md)
     "live",  # websockets and the event log of the live updates without Redis (docs/live.md)
     "web",  # pages and API
     "django_tasks",

@@ -13,6 +13,7 @@ class LiveConfig(AppConfig):
 
     def ready(self) -> None:
         # Here, not at module level: events imports models, which load after the apps.
-        from . import events
+        from . import events, nights
 
         events.connect()
+        nights.connect()

@@ -5,7 +5,7 @@ Message formats: docs/live.md.
 
 from django.urls import path
 
-from . import consumers
+from . import consumers, night_consumer
 
 websocket_urlpatterns = [
     path("ws/races/<int:race_id>/", consumers.RaceConsumer.as_asgi(), name="ws-race"),
@@ -15,4 +15,5 @@ websocket_urlpatterns = [
         consumers.SubmissionConsumer.as_asgi(),
         name="ws-submission",
     ),
+    path("ws/live/<int:race_id>/", night_consumer.NightConsumer.as_asgi(), name="ws-live"),
 ]

@@ -251,30 +251,12 @@ def race_model(
     """Race the model in `workdir` (a `racing.workdirs.work_dir`, the caller's). Raises
     PlatformFault if the child cannot be started; every other outcome is a RaceRun."""
     limits = run_limits("race")
-    (workdir / "model.onnx").write_bytes(onnx_bytes)
-    (workdir / "model_metadata.json").write_bytes(metadata_bytes)
-    (workdir / "track.npy").write_bytes(track_bytes)
+    args = race_args(workdir=workdir, onnx_bytes=onnx_bytes, metadata_bytes=metadata_bytes,
+                     track_bytes=track_bytes, laps=laps, timing_method=timing_method,
+                     off_track_penalty_s=off_track_penalty_s, time_cap_s=time_cap_s,
+                     off_track_limit=off_track_limit, reverse=reverse, allowed_sensors=allowed_sensors,
+                     race_format=race_format)
     replay = workdir / "replay.json"
-    args = [
-        "-m", "simulator", "race", "model.onnx",
-        "--metadata", "model_metadata.json",
-        # Relative, like every path given to the child: its folder is /scratch inside the
-        # sandbox, and the replay names the track file it raced (no server path in it).
-        "--track", "track.npy",
-        "--laps", str(laps),
-        "--timing", timing_method,
-        "--penalty", repr(float(off_track_penalty_s)),
-        "--time-cap", repr(float(time_cap_s)),
-        "--json", "--replay", "replay.json", "--progress", *size_caps(),
-    ]  # fmt: skip
-    if allowed_sensors:
-        args += ["--sensors", ",".join(allowed_sensors)]
-    if off_track_limit:
-        args += ["--off-track-limit", str(int(off_track_limit))]
-    if reverse:
-        args.append("--reverse")
-    if race_format is not None:
-        args += format_arguments(race_format)
 
     def stderr_line(line: str) -> None:
         if on_progress is None or not line.startswith("{"):
@@ -301,6 +283,45 @@ def race_model(
     if run.kind != "result":
         warm.retire()  # a fresh host after anything but a result
     return run
+
+
+def race_limits(wall_s: float | None = None) -> Limits:
+    """The limits of a race; a live race (paced to real time) gives its own wall clock."""
+    limits = run_limits("race")
+    return limits if wall_s is None else Limits(memory_bytes=limits.memory_bytes, cpu_s=limits.cpu_s,
+                                                 wall_s=wall_s, processes=limits.processes)
+
+
+def race_args(*, workdir: Path, onnx_bytes: bytes, metadata_bytes: bytes, track_bytes: bytes, laps: int,
+              timing_method: str, off_track_penalty_s: float, time_cap_s: float, off_track_limit: int = 0,
+              reverse: bool = False, allowed_sensors: list[str] | tuple[str, ...] = (),
+              race_format: RaceFormat | None = None) -> list[str]:
+    """The files of a race written into `workdir`, and the child's command line racing
+    them (`python -m simulator race`, result JSON on stdout, replay in replay.json)."""
+    (workdir / "model.onnx").write_bytes(onnx_bytes)
+    (workdir / "model_metadata.json").write_bytes(metadata_bytes)
+    (workdir / "track.npy").write_bytes(track_bytes)
+    args = [
+        "-m", "simulator", "race", "model.onnx",
+        "--metadata", "model_metadata.json",
+        # Relative, like every path given to the child: its folder is /scratch inside the
+        # sandbox, and the replay names the track file it raced (no server path in it).
+        "--track", "track.npy",
+        "--laps", str(laps),
+        "--timing", timing_method,
+        "--penalty", repr(float(off_track_penalty_s)),
+        "--time-cap", repr(float(time_cap_s)),
+        "--json", "--replay", "replay.json", "--progress", *size_caps(),
+    ]  # fmt: skip
+    if allowed_sensors:
+        args += ["--sensors", ",".join(allowed_sensors)]
+    if off_track_limit:
+        args += ["--off-track-limit", str(int(off_track_limit))]
+    if reverse:
+        args.append("--reverse")
+    if race_format is not None:
+        args += format_arguments(race_format)
+    return args
 
 
 def interpret_race(outcome: Outcome, limits: Limits, replay: Path) -> RaceRun:

@@ -248,17 +248,19 @@ def run_sandboxed(
     on_tick: Callable[[], None] | None = None,
     tick_s: float = 1.0,
     ro_paths: Sequence[str] = (),
+    stdin: int = subprocess.DEVNULL,
 ) -> Outcome:
     """Run `python ARGS...` in a sandboxed child working in `cwd` (a work folder from
     `racing.workdirs.work_dir`, the child's only writable one: pass it files by their
     names relative to it), under `limits`; `ro_paths` are more host paths it may read.
 
+    `stdin` is the child's (a pipe's reading end for a live race's input; none by default).
     `on_stderr_line` gets each stderr line as it comes and `on_tick` is called about every
     `tick_s` seconds, both in the calling thread (so they may use the database); an
     exception from either kills the child and propagates.
     """
     started = time.monotonic()
-    proc, jailed = spawn(args, limits, Path(cwd), child_env(env), ro_paths)
+    proc, jailed = spawn(args, limits, Path(cwd), child_env(env), ro_paths, stdin=stdin)
     events: queue.Queue = queue.Queue()
     stdout_chunks: list[bytes] = []
     tail = StderrTail(on_stderr_line)

@@ -16,3 +16,7 @@ submission_progressed = Signal()
 result_landed = Signal()
 # A race's board was rebuilt by hand (rebuild_standings). kwargs: race
 standings_rebuilt = Signal()
+# The reclaim's pass (racing/worker.py submissions_reclaim): a layer that races its own
+# submissions (RECLAIMED_ELSEWHERE) gives those a worker died running their due, and
+# answers how many. kwargs: now
+reclaim_due = Signal()

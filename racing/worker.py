@@ -34,6 +34,18 @@ from .workdirs import work_dir
 logger = logging.getLogger(__name__)
 
 
+# Submissions a layer above races itself (a race night's paced runs: nights/apps.py adds
+# its filter): the reclaim leaves them to it, since the race task would race them unpaced.
+# That layer reclaims its own when `signals.reclaim_due` is sent.
+RECLAIMED_ELSEWHERE: list[Q] = []
+
+
+def _reclaimable(submissions):
+    for owned in RECLAIMED_ELSEWHERE:
+        submissions = submissions.exclude(owned)
+    return submissions
+
+
 class LeaseLost(RuntimeError):
     """Another worker took the submission over (this one was presumed dead)."""
 
@@ -369,9 +381,9 @@ def submissions_reclaim(now: datetime | None = None) -> int:
     now = now or timezone.now()
     count = 0
     stale = list(
-        Submission.objects.filter(
+        _reclaimable(Submission.objects.filter(
             status=Submission.Status.RUNNING, lease_expires_at__lt=now
-        ).values_list("pk", flat=True)[:500]
+        )).values_list("pk", flat=True)[:500]
     )
     for pk in stale:
         with transaction.atomic():
@@ -395,7 +407,7 @@ def submissions_reclaim(now: datetime | None = None) -> int:
     # task has been running for a lease without claiming them (its worker died between
     # taking the task and marking the submission running).
     cutoff = now - timedelta(seconds=_cfg("LEASE_S"))
-    orphans = Submission.objects.filter(status=Submission.Status.QUEUED, created_at__lt=cutoff)
+    orphans = _reclaimable(Submission.objects.filter(status=Submission.Status.QUEUED, created_at__lt=cutoff))
     live_tasks = DBTaskResult.objects.filter(
         Q(status="READY") | Q(status="RUNNING", started_at__gte=cutoff)
     ).values("id")
@@ -411,4 +423,6 @@ def submissions_reclaim(now: datetime | None = None) -> int:
                 )  # fmt: skip
             submission_enqueue(fresh)
             count += 1
+    for _, reclaimed in signals.reclaim_due.send(sender=Submission, now=now):
+        count += int(reclaimed or 0)
     return count

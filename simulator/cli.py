@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from . import live
 from .bench import run_bench
 from .catalog import list_tracks, load_track
 from .deepracer import (
@@ -140,17 +141,21 @@ def cmd_race(args) -> int:
             print(json.dumps({"type": "progress", "lap": lap, "laps": laps, "time_s": round(time_s, 3)}),
                   file=sys.stderr, flush=True)
 
+    changes = None
     try:
-        result = run_time_trial(policy, track, rules, on_progress=on_progress, race_format=race_format)
+        if args.live or args.speed_multipliers:
+            result, changes = _race_live(args, policy, track, rules, race_format, on_progress)
+        else:
+            result = run_time_trial(policy, track, rules, on_progress=on_progress, race_format=race_format)
     except (RaceSetupError, FormatError) as exc:
         raise UsageError(str(exc)) from None
     if args.replay:
         try:
-            write_replay(args.replay, result, track, args.track)
+            write_replay(args.replay, result, track, args.track, speed_multipliers=changes)
         except OSError as exc:
             raise UsageError(f"--replay: cannot write {args.replay} ({exc.strerror})") from None
     if args.json:
-        print(json.dumps(result.to_dict()))
+        print(json.dumps(result.to_dict() if changes is None else {**result.to_dict(), "speed_multipliers": changes}))
         return 0
     print(f"Track        {track.name} ({track.length_m:.2f} m{', reversed' if track.is_reversed else ''})")
     if race_format.race_type != "time_trial":
@@ -182,6 +187,27 @@ def cmd_race(args) -> int:
     if args.replay:
         print(f"Replay       {args.replay}")
     return 0
+
+
+def _race_live(args, policy, track, rules, race_format, on_progress):
+    """--live: paced to real time, multipliers from stdin, frames on stderr; or
+    --speed-multipliers: a live run again from its recording. (result, change points)"""
+    try:
+        if not args.live:
+            changes = live.read_changes(args.speed_multipliers)
+            return live.race_recorded(policy, track, changes, rules, race_format=race_format,
+                                      on_progress=on_progress), changes
+
+        def emit(message: dict) -> None:
+            print(json.dumps(message, separators=(",", ":")), file=sys.stderr, flush=True)
+
+        def warn(text: str) -> None:
+            emit({"type": "warning", "message": text})
+
+        return live.run_live(policy, track, rules, race_format=race_format, emit=emit,
+                             next_multiplier=live.LineMultipliers(sys.stdin.fileno(), warn))
+    except live.MultiplierError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def cmd_duel(args) -> int:
@@ -460,6 +486,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="print one JSON object with the result")
     r.add_argument("--replay", metavar="OUT", help="write the replay (trajectory and events) as JSON")
     r.add_argument("--progress", action="store_true", help="JSON progress lines on stderr, one per lap")
+    r.add_argument("--live", action="store_true",
+                   help="race paced to real time (15 steps/s): speed multipliers (0.5-1.5) read from stdin, "
+                        "one a line; a JSON frame per step and each lap and off-track on stderr")
+    r.add_argument("--speed-multipliers", metavar="FILE",
+                   help="race again with the speed multipliers a live race recorded (its result or replay JSON)")
     _size_caps(r)
     r.set_defaults(func=cmd_race)
 

@@ -80,8 +80,14 @@ def track_as_raced(replay: dict, track: Track) -> Track:
     return track.reversed() if reversed_ != track.is_reversed else track
 
 
-def write_replay(path: str | Path, result: RaceResult, track: Track, track_ref: str = "") -> None:
-    Path(path).write_text(json.dumps(replay_dict(result, track, track_ref), separators=(",", ":")))
+def write_replay(path: str | Path, result: RaceResult, track: Track, track_ref: str = "",
+                 speed_multipliers: list | None = None) -> None:
+    """A live run's replay adds the racer's `speed_multipliers` (simulator/live.py), the
+    input that reproduces it."""
+    data = replay_dict(result, track, track_ref)
+    if speed_multipliers is not None:
+        data["speed_multipliers"] = speed_multipliers
+    Path(path).write_text(json.dumps(data, separators=(",", ":")))
 
 
 def read_replay(path: str | Path) -> dict:

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import ROOT
 
 # Lowest first; a package may import its own layer and the ones before it.
-LAYERS = ("simulator", "tracks", "league", "racing", "ladder", "live", "web", "config")
+LAYERS = ("simulator", "tracks", "league", "racing", "ladder", "nights", "live", "web", "config")
 
 
 def _modules() -> dict[str, Path]:

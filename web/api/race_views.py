@@ -5,6 +5,7 @@ league/community.py the rules, league/access.py who sees and does what."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
@@ -17,13 +18,22 @@ from league import access, community
 from league import selectors as league_selectors
 from league.models import Race
 from league.services import racer_for_user
+from nights import control
+from nights.models import LiveRace
+from nights.queue import QueueError
 from racing import selectors as racing_selectors
 from racing.entrants import entrant_remove
 from tracks.selectors import tracks_for
 
 from . import errors
+from .night_serializers import RaceCreatedOutput, RaceCreateInput
 from .pagination import page_response, paginated
-from .permissions import FacilitatorWritesOnly, managed_race_or_404, mine_requested, race_or_404
+from .permissions import (
+    FacilitatorWritesOnly,
+    managed_race_or_404,
+    mine_requested,
+    race_or_404,
+)
 from .serializers import (
     EntrantOutput,
     InviteOutput,
@@ -91,9 +101,11 @@ class RaceListApi(APIView):
         return page_response(self, request, races, RaceOutput)
 
     @extend_schema(
-        request=RaceSettingsInput,
+        request=RaceCreateInput,
         responses=errors.facilitator_responses(
-            RaceOutput, code=201, bad=errors.bad_request("Bad settings: {field: [messages]}, each named as here.")
+            RaceCreatedOutput, code=201, bad=errors.bad_request(
+                "Bad settings: {field: [messages]}, each named as here; a race night's settings that do not "
+                "fit (a head-to-head race, self_start without starts_at) under `live`. Nothing is created.")
         ),
         tags=["races"],
         description="Facilitators and admins. Create a community race on a track you may race "
@@ -104,20 +116,29 @@ class RaceListApi(APIView):
         "`fixed_positions`; head_to_bot with `bots`, `bot_speed`, `bot_lane_change`; both with "
         "`collision_penalty_s` and `seed`) is chosen here: the off-track penalty defaults to 5 s "
         "with boxes or bots, the seed to a random one, and the boxes and bots must fit the "
-        "track (a 400 says how). " + TIMES,
+        "track (a 400 says how). `mode`: live makes it a race night at once (its settings under "
+        "`live`, as PUT /api/races/{id}/live/ takes them). " + TIMES,
     )
     def post(self, request):
-        data = RaceSettingsInput(data=request.data)
+        data = RaceCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         settings, problems = _settings(request, data)
+        mode, night = settings.pop("mode", LiveRace.Mode.CLASSIC), settings.pop("live", None)
+        live = None
         try:
-            race = community.community_race_create(
-                owner=racer_for_user(request.user), track=settings.pop("track", None),
-                name=settings.pop("name", ""), **settings,
-            )  # fmt: skip
+            with transaction.atomic():  # a race night refused leaves no race behind
+                race = community.community_race_create(
+                    owner=racer_for_user(request.user), track=settings.pop("track", None),
+                    name=settings.pop("name", ""), **settings,
+                )  # fmt: skip
+                if mode == LiveRace.Mode.LIVE or night:
+                    live = control.live_settings_set(race, mode=mode, **(night or {}))
         except DjangoValidationError as exc:
             return _invalid(exc, problems)
-        return _race_output(race, request, status=status.HTTP_201_CREATED)
+        except QueueError as exc:
+            return Response({"live": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(RaceCreatedOutput(race, context={"request": request, "live": live}).data,
+                        status=status.HTTP_201_CREATED)
 
 
 class RaceDetailApi(APIView):

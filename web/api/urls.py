@@ -3,9 +3,22 @@
 from csp.constants import SELF
 from csp.decorators import csp_update
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
-from . import export_views, ladder_views, league_views, race_views, racing_views, replay_views, tracks_views
+from . import (
+    export_views,
+    ladder_views,
+    league_views,
+    night_views,
+    race_views,
+    racing_views,
+    replay_views,
+    tracks_views,
+)
 
 # The documentation pages' scripts are files of our own (the Swagger UI's set-up script
 # comes from its own URL: the split view), but Swagger UI and Redoc style their pages with
@@ -81,6 +94,16 @@ urlpatterns = [
     path("matches/<int:match_id>/replay/<int:duel>/", ladder_views.MatchReplayApi.as_view(), name="api-match-replay"),
     path("matches/<int:match_id>/video/<int:duel>/", ladder_views.MatchVideoApi.as_view(), name="api-match-video"),
     path("matches/<int:match_id>/rerun/", ladder_views.MatchRerunApi.as_view(), name="api-match-rerun"),
+    path("races/<int:race_id>/live/", night_views.LiveSettingsApi.as_view(), name="api-race-live"),
+    path("races/<int:race_id>/live/start/", night_views.LiveStartApi.as_view(), name="api-race-live-start"),
+    path("races/<int:race_id>/live/pause/", night_views.LivePauseApi.as_view(), name="api-race-live-pause"),
+    path("races/<int:race_id>/live/skip/", night_views.LiveSkipApi.as_view(), name="api-race-live-skip"),
+    path("races/<int:race_id>/live/end/", night_views.LiveEndApi.as_view(), name="api-race-live-end"),
+    path("races/<int:race_id>/live/speed/", night_views.LiveSpeedApi.as_view(), name="api-race-live-speed"),
+    path("races/<int:race_id>/queue/", night_views.QueueApi.as_view(), name="api-race-queue"),
+    path("races/<int:race_id>/queue/<int:entry_id>/", night_views.QueueEntryApi.as_view(), name="api-race-queue-entry"),
+    path("races/<int:race_id>/queue/<int:entry_id>/rerun/", night_views.QueueRerunApi.as_view(),
+         name="api-race-queue-rerun"),
     path("races/<int:race_id>/results.csv", export_views.RaceResultsCsvApi.as_view(), name="api-race-results-csv"),
     path("races/<int:race_id>/results.json", export_views.RaceResultsJsonApi.as_view(), name="api-race-results-json"),
     path("tracks/", tracks_views.TrackListApi.as_view(), name="api-tracks"),

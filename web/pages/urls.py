@@ -5,6 +5,7 @@ from django.urls import path
 
 from . import accounts, community, failures, garage, headtohead, organise, replays, views
 from . import help as help_pages
+from . import nights
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,6 +16,11 @@ urlpatterns = [
     path("races/<int:race_id>/matches/", headtohead.race_matches, name="race-matches"),
     path("races/<int:race_id>/bracket/", headtohead.race_bracket, name="race-bracket"),
     path("matches/<int:match_id>/replay/<int:duel>/", headtohead.match_replay, name="match-replay"),
+    path("races/<int:race_id>/live/", nights.watch, name="race-live"),
+    path("races/<int:race_id>/overlay/", nights.overlay, name="race-overlay"),
+    path("races/<int:race_id>/kiosk/", nights.kiosk, name="race-kiosk"),
+    path("races/<int:race_id>/kiosk/qr.svg", nights.kiosk_qr, name="race-kiosk-qr"),
+    path("organise/races/<int:race_id>/control/", nights.control_desk, name="organise-race-control"),
     path("races/join/<str:token>/", community.race_join, name="race-join"),
     path("organise/", organise.console, name="organise"),
     path("organise/new/", organise.race_new, name="organise-new"),

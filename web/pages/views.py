@@ -60,7 +60,7 @@ def race_detail(request, race_id: int):
     """A race's leaderboard, its track and rules, and the form to enter a model. A
     private race the viewer may not see is a 404, like a race that does not exist."""
     try:
-        race = access.visible_races(request.user).select_related("season", "track", "owner").get(pk=race_id)
+        race = access.visible_races(request.user).select_related("season", "track", "owner", "live").get(pk=race_id)
     except Race.DoesNotExist:
         raise Http404("No such race.") from None
     racer = _racer(request)

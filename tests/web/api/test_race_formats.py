@@ -95,7 +95,8 @@ def test_board_rows_carry_collisions(as_, fran):
 
 def test_the_schema_documents_the_format_settings(as_):
     schema = as_(None).get("/api/schema/?format=json").json()
-    settings_ = schema["components"]["schemas"]["RaceSettingsInputRequest"]["properties"]
+    created = schema["paths"]["/api/races/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    settings_ = schema["components"]["schemas"][created["$ref"].rpartition("/")[2]]["properties"]
     for name in ("format", "objects", "placement", "fixed_positions", "bots", "bot_speed", "bot_lane_change",
                  "collision_penalty_s", "seed"):
         assert name in settings_, name

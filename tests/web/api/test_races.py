@@ -397,3 +397,56 @@ def test_closing_early_by_setting_the_close_time_to_now(as_, fran):
     resp = as_(fran).patch(f"/api/races/{race.pk}/", {"closes_at": iso(timezone.now())}, format="json")
     assert resp.status_code == 200, resp.json()
     assert resp.json()["accepting_submissions"] is False
+
+
+# --- A race night from the start (nights/) --------------------------------------------------
+
+
+def test_a_race_is_created_live_with_its_night_settings(as_, fran):
+    f.track()
+    starts_at = timezone.now() + timedelta(hours=2)
+    resp = create(as_(fran), mode="live",
+                  live={"countdown_s": 5, "speed_control": True, "starts_at": iso(starts_at), "self_start": True})
+    assert resp.status_code == 201, resp.json()
+    body = resp.json()
+    assert body["mode"] == "live"
+    assert {k: body["live"][k] for k in ("mode", "state", "countdown_s", "speed_control", "self_start")} == {
+        "mode": "live", "state": "waiting", "countdown_s": 5, "speed_control": True, "self_start": True}
+    # The same night PUT /live/ shows and changes.
+    live = as_(fran).get(f"/api/races/{body['id']}/live/").json()
+    assert live["mode"] == "live" and datetime.fromisoformat(live["starts_at"]) == starts_at
+    assert as_(fran).put(f"/api/races/{body['id']}/live/", {"countdown_s": 3}, format="json").json()[
+        "countdown_s"] == 3
+
+
+def test_a_race_is_classic_unless_asked(as_, fran):
+    f.track()
+    body = create(as_(fran)).json()
+    assert body["mode"] == "classic" and body["live"] is None
+    assert as_(fran).get(f"/api/races/{body['id']}/live/").status_code == 404
+
+
+@pytest.mark.parametrize(("asked", "field", "says"), [
+    ({"mode": "nightly"}, "mode", "is not a valid choice"),
+    ({"mode": "live", "format": "head_to_head"}, "live", "raced on its ladder"),
+    ({"mode": "live", "live": {"self_start": True}}, "live", "needs starts_at"),
+    ({"mode": "live", "live": {"countdown_s": 99}}, "live", "less than or equal to 60"),
+])
+def test_a_live_race_that_does_not_fit_is_refused_and_not_created(as_, fran, asked, field, says):
+    f.track()
+    resp = create(as_(fran), **asked)
+    assert resp.status_code == 400
+    assert says in json_text(resp.json()[field])
+    assert not Race.objects.exists()
+
+
+def test_only_facilitators_create_live_races(as_):
+    f.track()
+    assert create(as_(f.racer()), mode="live").status_code == 403
+    assert create(as_(None), mode="live").status_code == 401
+    assert not Race.objects.exists()
+
+
+def json_text(value) -> str:
+    return value if isinstance(value, str) else " ".join(map(json_text, value.values() if isinstance(value, dict)
+                                                              else value))
