@@ -59,6 +59,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         """The stream's current state (runs in a thread: may use the database)."""
         raise NotImplementedError
 
+    def visible_race(self):
+        """The race of the URL, or None: a private race is "no such race" to whoever may
+        not see it (runs in a thread)."""
+        races = access.visible_races(self.scope.get("user"))
+        return races.filter(pk=self.scope["url_route"]["kwargs"]["race_id"]).first()
+
     # --- connection -----------------------------------------------------------------------
 
     async def connect(self) -> None:
@@ -146,15 +152,11 @@ class RaceConsumer(LiveConsumer):
     """`ws/races/<id>/`: the race's leaderboard (public, or a private race's members)."""
 
     async def resolve(self) -> str:
-        self.race = await database_sync_to_async(self._race)()
+        self.race = await database_sync_to_async(self.visible_race)()
         if self.race is None:
             raise Refused(CLOSE_NOT_FOUND, "There is no such race.")
         return events.race_group(self.race.pk)
 
-    def _race(self):
-        # A private race is "no such race" to whoever may not see it.
-        races = access.visible_races(self.scope.get("user"))
-        return races.filter(pk=self.scope["url_route"]["kwargs"]["race_id"]).first()
 
     def snapshot(self, offset=None, limit=None) -> dict:
         return messages.leaderboard(self.race, offset=offset, limit=limit)

@@ -18,7 +18,6 @@ import time
 
 from channels.db import database_sync_to_async
 
-from league import access
 from nights.selectors import live_race_get
 
 from . import events, nights
@@ -104,8 +103,7 @@ class NightConsumer(LiveConsumer):
         return nights.night_group(self.live.race_id)
 
     def _live(self):
-        # A private race is "no such race" to whoever may not see it.
-        race = access.visible_races(self.scope.get("user")).filter(pk=self.scope["url_route"]["kwargs"]["race_id"]).first()
+        race = self.visible_race()
         return None if race is None else live_race_get(race)
 
     def snapshot(self, offset=None, limit=None) -> dict:
