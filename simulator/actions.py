@@ -6,6 +6,8 @@ clipping, mapping and rounding. The output layout is `layout.ACTION_*`.
 
 from __future__ import annotations
 
+from typing import Callable
+
 from .metadata import ModelMetadata
 
 # Adding and subtracting 1.5 * 2**52 rounds a float below 2**51 to an integer, ties to even.
@@ -20,17 +22,27 @@ class ActionMap:
     def __init__(self, metadata: ModelMetadata):
         self.discrete = metadata.action_space_type == "discrete"
         self.actions = [(a.steering_deg, a.speed_m_s) for a in metadata.actions]
-        self._steer_lo, steer_hi = metadata.steering_range_deg
-        self._speed_lo, speed_hi = metadata.speed_range_m_s
-        self._steer_half_span = 0.5 * (steer_hi - self._steer_lo)
-        self._speed_half_span = 0.5 * (speed_hi - self._speed_lo)
+        self.continuous = _continuous_mapping(metadata.steering_range_deg, metadata.speed_range_m_s)
 
-    def continuous(self, a: float, b: float) -> tuple[float, float, int]:
+    def index(self, k: int) -> tuple[float, float, int]:
+        steer, speed = self.actions[k]
+        return steer, speed, k
+
+
+def _continuous_mapping(steering_range_deg: tuple[float, float],
+                        speed_range_m_s: tuple[float, float]) -> Callable[[float, float], tuple[float, float, int]]:
+    """`ActionMap.continuous`, its ranges bound once: it runs every step of a race."""
+    steer_lo, steer_hi = steering_range_deg
+    speed_lo, speed_hi = speed_range_m_s
+    steer_half_span = 0.5 * (steer_hi - steer_lo)
+    speed_half_span = 0.5 * (speed_hi - speed_lo)
+
+    def continuous(a: float, b: float) -> tuple[float, float, int]:
         """(steering, speed) in [-1, 1], clipped, mapped onto the ranges and rounded."""
         a = -1.0 if a < -1.0 else (1.0 if a > 1.0 else a)
         b = -1.0 if b < -1.0 else (1.0 if b > 1.0 else b)
-        steer = self._steer_lo + (a + 1.0) * self._steer_half_span
-        speed = self._speed_lo + (b + 1.0) * self._speed_half_span
+        steer = steer_lo + (a + 1.0) * steer_half_span
+        speed = speed_lo + (b + 1.0) * speed_half_span
         # round(steer, 2) and round(speed, 3) bit for bit, mostly without round()'s trip
         # through a decimal string (slow, and this runs every step). round(v, k) is the
         # double nearest to N / 10**k, N the integer nearest to the exact v * 10**k. When
@@ -45,6 +57,4 @@ class ActionMap:
         speed = n / 1000.0 if n and -0.4999 < p - n < 0.4999 and -1e9 < p < 1e9 else round(speed, 3)
         return steer, speed, -1
 
-    def index(self, k: int) -> tuple[float, float, int]:
-        steer, speed = self.actions[k]
-        return steer, speed, k
+    return continuous

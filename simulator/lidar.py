@@ -18,6 +18,13 @@ than their size:
   this pose, and a second gives every pair's three values at once;
 - a pair is a hit when r >= 0 and t and 1 - t have the same sign (t*denom and
   (1-t)*denom do), so one division per pair is enough;
+- a miss is marked by its sign bit: r's own when r < 0, set by hand when t*(1 - t) < 0.
+  Read as unsigned integers, the bits of floats >= 0 sort as the floats do and any with
+  the sign bit sort above them all, so a plain integer minimum over the beams' pairs
+  finds the nearest hit without a mask (a NaN from a zero denom sorts above too). Only
+  exact zeros could tell the two ways apart (r = -0.0: the car exactly on an edge's
+  line; t*(1 - t) = -0.0: a beam exactly through a corner), which a car's position
+  does not meet;
 - the views and constants a step uses are made once, per cell size or per writer, and
   numpy's error state for the division is set without `np.errstate`'s own cost.
 """
@@ -67,10 +74,11 @@ def _quiet_errors(internals: bool = True):
 
 
 _quiet, _loud = _quiet_errors()
-_divide, _multiply, _greater_equal, _logical_and, _maximum = (
-    np.divide, np.multiply, np.greater_equal, np.logical_and, np.maximum)
+_divide, _multiply, _bitwise_and, _bitwise_or, _maximum = (
+    np.divide, np.multiply, np.bitwise_and, np.bitwise_or, np.maximum)
 _copyto = getattr(np.copyto, "_implementation", np.copyto)  # as _dot, without the dispatch
-_minimum_reduce = np.minimum.reduce  # (array, axis, dtype, out, keepdims, initial, where)
+_minimum_reduce = np.minimum.reduce  # (array, axis, dtype, out, keepdims, initial)
+_SIGN = np.array(np.iinfo(np.int64).min)  # the sign bit of a float64, as an int64
 
 
 class LidarSensor:
@@ -191,12 +199,12 @@ class LidarSensor:
             beams = len(self._angles)
             coef = np.empty((4 * n, 3))
             pairs = np.empty((3 * n, beams))  # denom, t*denom, (1 - t)*denom
-            rs = np.empty((2, n, beams))  # r, t*(1 - t)*denom**2
-            flags = np.empty((2, n, beams), dtype=bool)
+            r = np.empty((n, beams))
+            t_ok = np.empty((n, beams))  # t*(1 - t)*denom**2
             # Every view a step uses, made once: making one costs more than its work.
             self._work[n] = (
                 coef, coef[: 3 * n], coef[3 * n :, 2:3], pairs, pairs[:n], pairs[n : 2 * n], pairs[2 * n :],
-                rs, rs[0], rs[1], flags, flags[0], flags[1], np.empty((n, beams), dtype=bool),
+                r, r.view(np.int64), r.view(np.uint64), t_ok, t_ok.view(np.int64),
             )
         return self._work[n]
 
@@ -216,9 +224,11 @@ class LidarSensor:
         ox, oy, per_fine = self._ox, self._oy, self._per_fine
         # Scalars as 0-d arrays: numpy takes them as they are, without converting a Python
         # float each call (the same float64 values, the same results).
-        clip_m, floor_m, zero = self._clip_m, np.array(self._floor_m), np.zeros(())
+        clip_m, floor_m = self._clip_m, np.array(self._floor_m)
+        clip_bits = np.array(clip_m).view(np.uint64)[()]
         pose, pose_bytes, pack_pose = self._pose, self._pose_bytes, self._pack_pose
         beams, ranges = self._beams, self._ranges
+        range_bits = ranges.view(np.uint64)
         cos, sin, floor = math.cos, math.sin, math.floor
 
         def write(car: CarState, proj=None) -> None:
@@ -232,8 +242,7 @@ class LidarSensor:
             if cell is None:
                 out[:] = clip_m
                 return
-            table, (coef, coef3, r_denom, pairs, denom, t_denom, rest_denom, rs, r, t_ok, flags, r_ok, t_in,
-                    hit) = cell
+            table, (coef, coef3, r_denom, pairs, denom, t_denom, rest_denom, r, r_int, r_bits, t_ok, t_ok_int) = cell
             c = cos(heading)
             s = sin(heading)
             # Rows: ux, uy, 1, w = cy*ux - cx*uy, cy, -cx; columns: cos, sin, 1 of the beam
@@ -249,9 +258,11 @@ class LidarSensor:
             finally:
                 _loud(quiet)
             _multiply(t_denom, rest_denom, t_ok)  # >= 0 when 0 <= t <= 1
-            _greater_equal(rs, zero, flags)  # r >= 0 into r_ok, t_ok >= 0 into t_in
-            _logical_and(r_ok, t_in, hit)
-            _minimum_reduce(r, 0, None, ranges, False, clip_m, hit)
+            # A miss gets the sign bit (see the module's docstring), and the nearest hit
+            # within the clipping distance is the least of the bits, as unsigned integers.
+            _bitwise_and(t_ok_int, _SIGN, t_ok_int)
+            _bitwise_or(r_int, t_ok_int, r_int)
+            _minimum_reduce(r_bits, 0, None, range_bits, False, clip_bits)
             # The floor in float64, then one cast into `out`: a ufunc that casts as it
             # writes costs more than the two (the same values: the max is exact).
             _maximum(ranges, floor_m, out=ranges)  # np.maximum takes `out` only as a keyword

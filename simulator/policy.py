@@ -101,15 +101,15 @@ class Policy:
         # serve every step until then, and a step past the limit gets fresh ones for
         # whatever runs next (making them costs as much as a small model's inference).
         self._watch = InferenceWatch(limits.max_single_step_s)
-        self._run_options = ort.RunOptions
-        self._opts = self._fresh_options()
         # The binding underneath InferenceSession.run skips per-call input-name
         # validation (done once at load); fall back to the public call if it moves.
         inner = getattr(self.session, "_sess", None)
+        session = self.session
         self._run = inner.run if inner is not None and hasattr(inner, "run") else (
-            lambda names, feed, opts: self.session.run(names, feed, opts))
+            lambda names, feed, opts: session.run(names, feed, opts))
         self._run_bound, self._bound_values = self._bind_buffers(inner)
-        self.reset_clock()
+        self._window = [0.0, 0]  # the budget window: seconds and steps so far
+        self.act = self._make_act()
 
     def _bind_buffers(self, inner) -> tuple[Callable[..., None] | None, Callable[[], list] | None]:
         """(run, read the action values) without per-call setup, or (None, None).
@@ -135,85 +135,102 @@ class Policy:
         return run, out.reshape(-1).tolist
 
     def reset_clock(self) -> None:
-        self._window_s = 0.0
-        self._window_n = 0
+        """A fresh budget window, as every race starts with."""
+        self._window[:] = (0.0, 0)
 
-    def _fresh_options(self):
-        opts = self._run_options()
-        opts.log_severity_level = 4
-        return opts
+    def _make_act(self) -> Callable[[], tuple[float, float, int]]:
+        """`act`: run the model on the filled buffers, giving (steering_deg, speed_m_s,
+        action index or -1). It runs every step of a race: what it reads is bound here,
+        with the RunOptions the steps run with. It holds no reference to the policy, so
+        a policy dies with its last reference (the watchdog watches it until then)."""
+        watch, run, outputs, feed, shape = self._watch, self._run, self._outputs, self.feed, self._shape
+        max_single_s, window_steps, limits = self._max_single_s, self._window_steps, self.limits
+        run_bound, bound_values = self._run_bound, self._bound_values
+        discrete, actions, continuous = self._discrete, self._actions, self._continuous
+        window = self._window
+        opts = _run_options()
 
-    def act(self) -> tuple[float, float, int]:
-        """Run the model on the filled buffers: (steering_deg, speed_m_s, action index or -1)."""
-        run_bound = self._run_bound
-        opts = self._opts
-        t0 = perf_counter()
-        self._watch.running = (t0, opts)
-        try:
+        def act() -> tuple[float, float, int]:
+            nonlocal run_bound, opts
+            t0 = perf_counter()
+            watch.running = (t0, opts)
+            try:
+                if run_bound is not None:
+                    try:
+                        run_bound(opts)
+                    except Exception:
+                        if opts.terminate:
+                            raise
+                        # The bound output has the declared shape [1, n]; a model that returns
+                        # another shape, or crashes, is diagnosed by the plain call below.
+                        run_bound = None
+                if run_bound is None:
+                    out = run(outputs, feed, opts)[0]
+            except Exception as exc:
+                if opts.terminate:  # the watchdog ended it past the limit: too slow
+                    opts = _run_options()
+                    _check_budget(limits, perf_counter() - t0, window)
+                first = str(exc).strip().splitlines()[0][:300]
+                raise PolicyFailure(f"the model crashed during inference: {first}") from None
+            finally:
+                watch.running = None
+            dt = perf_counter() - t0
+            window[0] += dt
+            window[1] += 1
+            if dt > max_single_s or window[1] == window_steps:
+                if dt > max_single_s:  # the watchdog may be ending it this very moment
+                    opts = _run_options()
+                _check_budget(limits, dt, window)
+                if window[1] == window_steps:
+                    window[:] = (0.0, 0)
             if run_bound is not None:
-                try:
-                    run_bound(opts)
-                except Exception:
-                    if opts.terminate:
-                        raise
-                    # The bound output has the declared shape [1, n]; a model that returns
-                    # another shape, or crashes, is diagnosed by the plain call below.
-                    self._run_bound = run_bound = None
-            if run_bound is None:
-                out = self._run(self._outputs, self.feed, opts)[0]
-        except Exception as exc:
-            if opts.terminate:  # the watchdog ended it past the limit: too slow
-                self._opts = self._fresh_options()
-                self._account(perf_counter() - t0)
-            first = str(exc).strip().splitlines()[0][:300]
-            raise PolicyFailure(f"the model crashed during inference: {first}") from None
-        finally:
-            self._watch.running = None
-        dt = perf_counter() - t0
-        self._window_s += dt
-        self._window_n += 1
-        if dt > self._max_single_s or self._window_n == self._window_steps:
-            if dt > self._max_single_s:  # the watchdog may be ending it this very moment
-                self._opts = self._fresh_options()
-            self._account(dt)
-        if run_bound is not None:
-            values = self._bound_values()
-        else:
-            if out.shape != self._shape:
-                raise PolicyFailure(
-                    f"the model returned shape {list(out.shape)}; expected [1, {self._n}]"
-                )
-            values = out.ravel().tolist()
-        if self._discrete:
-            total = sum(values)
-            if total - total != 0.0:  # NaN or infinity somewhere
+                values = bound_values()
+            else:
+                if out.shape != shape:
+                    raise PolicyFailure(f"the model returned shape {list(out.shape)}; expected {list(shape)}")
+                values = out.ravel().tolist()
+            if discrete:
+                total = sum(values)
+                if total - total != 0.0:  # NaN or infinity somewhere
+                    raise PolicyFailure("the model returned NaN or infinity")
+                k = values.index(max(values))  # lowest index on ties
+                steer, speed = actions[k]
+                return steer, speed, k
+            # A continuous model's output is [1, 2] (checked above): the sum of two, inlined.
+            steering, speed = values[ACTION_STEERING], values[ACTION_SPEED]
+            total = steering + speed
+            if total - total != 0.0:  # NaN or infinity in either
                 raise PolicyFailure("the model returned NaN or infinity")
-            k = values.index(max(values))  # lowest index on ties
-            steer, speed = self._actions[k]
-            return steer, speed, k
-        # A continuous model's output is [1, 2] (checked above): the sum of two, inlined.
-        steering, speed = values[ACTION_STEERING], values[ACTION_SPEED]
-        total = steering + speed
-        if total - total != 0.0:  # NaN or infinity in either
-            raise PolicyFailure("the model returned NaN or infinity")
-        return self._continuous(steering, speed)
+            return continuous(steering, speed)
 
-    def _account(self, dt: float) -> None:
-        lim = self.limits
-        if dt > lim.max_single_step_s:
+        return act
+
+
+def _run_options():
+    """RunOptions for the steps of a race: silent (the CLI's stderr is ours)."""
+    import onnxruntime as ort  # lazy: see the module docstring
+
+    opts = ort.RunOptions()
+    opts.log_severity_level = 4
+    return opts
+
+
+def _check_budget(limits: PolicyLimits, dt: float, window: list) -> None:
+    """PolicyFailure if this step (`dt` seconds) or, at the end of a window ([seconds,
+    steps] so far), the window's mean step is over the limits."""
+    window_s, window_n = window
+    if dt > limits.max_single_step_s:
+        raise PolicyFailure(
+            f"the model is too slow: one step took {dt * 1000:.0f} ms "
+            f"(limit {limits.max_single_step_s * 1000:.0f} ms)"
+        )
+    if window_n == limits.budget_window_steps:
+        mean = window_s / window_n
+        if mean > limits.mean_step_budget_s:
             raise PolicyFailure(
-                f"the model is too slow: one step took {dt * 1000:.0f} ms "
-                f"(limit {lim.max_single_step_s * 1000:.0f} ms)"
+                f"the model is too slow: {mean * 1000:.1f} ms per step on average "
+                f"(budget {limits.mean_step_budget_s * 1000:.1f} ms, the car acts at {_CONTROL_HZ} Hz)"
             )
-        if self._window_n == lim.budget_window_steps:
-            mean = self._window_s / self._window_n
-            if mean > lim.mean_step_budget_s:
-                raise PolicyFailure(
-                    f"the model is too slow: {mean * 1000:.1f} ms per step on average "
-                    f"(budget {lim.mean_step_budget_s * 1000:.1f} ms, the car acts at {_CONTROL_HZ} Hz)"
-                )
-            self._window_s = 0.0
-            self._window_n = 0
 
 
 def load_policy(
