@@ -24,7 +24,7 @@ from .metadata import DEFAULT_CONTINUOUS_SPACE
 from .onnx_build import camera_cnn, mlp
 from .params import RaceRules, SimParams
 from .policy import load_policy
-from .race import build_sensors, make_observer, run_time_trial, start_state
+from .race import TimeTrial, build_sensors, make_observer, run_time_trial, start_state
 from .vehicle import CarState, make_stepper
 
 
@@ -140,13 +140,61 @@ def run_bench(quick: bool = False, track_slug: str | None = None,
             "trial_laps": result.laps_completed,
             "trial_runs": runs,
         }
+        entry["parts_us"] = _step_parts_us(policy, track, rules, params, step_us, 1 if camera else min_runs,
+                                           0.0 if camera else block_s)
         log(f"bench: {name}: step {entry['step_us']} us, inference {entry['inference_us']} us, "
             f"ratio {entry['ratio']} (target <= {entry['target_ratio']}), trial {entry['trial_3laps_ms']} ms ({result.status}, "
             f"{result.laps_completed} laps), best of {runs} trials")
+        log(f"bench: {name}: where a step goes (us): " + ", ".join(f"{k} {v}" for k, v in entry["parts_us"].items()))
         report["policies"].append(entry)
     report["physics"] = _bench_physics(track, params, log, min_runs, blocks * block_s)
     report["formats"] = _bench_formats(track, params, log, blocks, min_runs, block_s)
     return report
+
+
+def _step_parts_us(policy, track, rules: RaceRules, params: SimParams, step_us: float, min_runs: int,
+                   budget_s: float) -> dict:
+    """Where a step's time goes: each part of the step timed alone over the states of one
+    real race (the sensor's reading, the policy's act with its inference, the car's
+    physics, the projection on the centre line); `rest` is the step less those: the
+    rules, the trajectory row, the loop, and what the parts cost each other in caches."""
+    trial = TimeTrial(track, rules, params, policy.buffers)
+    policy.reset_clock()
+    states, commands = [], []
+    while trial.status == "running":
+        states.append((trial.car, trial.proj))
+        trial.observe()
+        commands.append(policy.act())
+        trial.step(*commands[-1])
+    observe, act, step_car, project = trial._observe, policy.act, make_stepper(params.car), track._project
+
+    def per_step_us(part: Callable[[], None]) -> float:
+        def run() -> float:
+            t0 = process_time()
+            part()
+            return (process_time() - t0) / len(states) * 1e6
+        return _best_of(run, min_runs, budget_s)[0]
+
+    def sensor() -> None:
+        for car, proj in states:
+            observe(car, proj)
+
+    def policy_act() -> None:
+        for _ in states:
+            act()
+
+    def physics() -> None:
+        for (car, _), (steering, speed, _) in zip(states, commands):
+            step_car(car, steering, speed)
+
+    def projection() -> None:
+        for (car, proj) in states:
+            project(car[0], car[1], proj[0])
+
+    parts = {name: per_step_us(part) for name, part in
+             (("sensor", sensor), ("policy", policy_act), ("physics", physics), ("projection", projection))}
+    parts["rest"] = step_us - sum(parts.values())
+    return {k: round(v, 2) for k, v in parts.items()}
 
 
 def _bench_formats(track, params: SimParams, log, blocks: int, min_runs: int, block_s: float) -> dict:
