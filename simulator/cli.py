@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from . import layout as L
 from . import live
 from .bench import run_bench
 from .catalog import list_tracks, load_track
@@ -43,7 +44,7 @@ from .params import (
     SimParams,
 )
 from .policy import check_model, load_policy
-from .race import RaceSetupError, build_sensors, run_time_trial, start_state
+from .race import RaceSetupError, TimeTrial, run_time_trial
 from .render import render_map
 from .replay import write_duel_replay, write_replay
 from .track import TrackError
@@ -386,12 +387,23 @@ def cmd_camera(args) -> int:
         raise UsageError("--at is a fraction of the lap: 0 <= AT < 1")
     track = _load_track(args.track, args.reverse)
     params = SimParams()
-    car = start_state(track, args.at * track.length_m)
-    if args.stereo:  # the left frame, then the right one, side by side
-        stereo = build_sensors(track, params, ("STEREO_CAMERAS",))["STEREO_CAMERAS"]
-        frame = np.hstack([f.copy() for f in stereo.render(car)])
+    h, w = params.camera.height_px, params.camera.width_px
+    # What a model would be fed at the start of a race from there, boxes and bots included.
+    if args.stereo:
+        buffers = {"STEREO_CAMERAS": np.zeros((1, h, w, 2), dtype=np.uint8)}
     else:
-        frame = build_sensors(track, params, ("FRONT_FACING_CAMERA",))["FRONT_FACING_CAMERA"].render(car).copy()
+        buffers = {"FRONT_FACING_CAMERA": np.zeros((h, w), dtype=np.uint8)}
+    try:
+        trial = TimeTrial(track, params=params, buffers=buffers, start_s_m=args.at * track.length_m,
+                          race_format=_race_format(args))
+    except FormatError as exc:
+        raise UsageError(str(exc)) from None
+    trial.observe()
+    if args.stereo:  # the left frame, then the right one, side by side
+        stereo = buffers["STEREO_CAMERAS"][0]
+        frame = np.hstack([stereo[:, :, L.STEREO_LEFT], stereo[:, :, L.STEREO_RIGHT]])
+    else:
+        frame = buffers["FRONT_FACING_CAMERA"]
     img = Image.fromarray(frame, mode="L")
     if args.scale > 1:
         img = img.resize((img.width * args.scale, img.height * args.scale), Image.NEAREST)
@@ -402,7 +414,7 @@ def cmd_camera(args) -> int:
     print(args.out)
     if args.map:
         map_path = args.map if args.map != "auto" else str(Path(args.out).with_name(Path(args.out).stem + "-map.png"))
-        render_map(track, size_px=800, car=car).save(map_path)
+        render_map(track, size_px=800, car=trial.car, obstacles=trial.obstacles).save(map_path)
         print(map_path)
     return 0
 
@@ -419,6 +431,29 @@ def cmd_bench(args) -> int:
             if k != "policies":
                 print(f"{k}: {v}")
     return 0
+
+
+def _format_options(p: argparse.ArgumentParser) -> None:
+    """The race format's options: the race's own and the camera preview's."""
+    fmt = p.add_argument_group("race formats", "boxes to avoid or bot cars to pass (docs/competitors.md)")
+    fmt.add_argument("--race-type", default="time_trial", choices=RACE_TYPES, help="the race format (default time_trial)")
+    fmt.add_argument("--objects", type=int, default=None, metavar="N",
+                     help=f"object_avoidance: boxes on the track (default {RaceFormat.objects}, "
+                          "or as many as --fixed-positions)")
+    fmt.add_argument("--placement", default=RaceFormat.placement, choices=PLACEMENTS,
+                     help="object_avoidance: boxes placed from the seed, or where --fixed-positions says")
+    fmt.add_argument("--fixed-positions", metavar="LANE:PCT,...",
+                     help="object_avoidance, fixed placement: each box's lane (inside or outside) and "
+                          "place in %% of the lap, e.g. inside:20,outside:45")
+    fmt.add_argument("--bots", type=int, default=RaceFormat.bots, metavar="N",
+                     help=f"head_to_bot: bot cars (default {RaceFormat.bots})")
+    fmt.add_argument("--bot-speed", type=float, default=RaceFormat.bot_speed_m_s, metavar="M/S",
+                     help=f"head_to_bot: the bots' speed (default {RaceFormat.bot_speed_m_s:g})")
+    fmt.add_argument("--bot-lane-change", action="store_true", help="head_to_bot: bots change lanes at seeded times")
+    fmt.add_argument("--collision-penalty", type=float, default=RaceFormat.collision_penalty_s, metavar="S",
+                     help=f"seconds added per collision (default {RaceFormat.collision_penalty_s:g})")
+    fmt.add_argument("--seed", type=int, default=RaceFormat.seed,
+                     help=f"the seed of placements and lane changes (default {RaceFormat.seed})")
 
 
 def _size_caps(p: argparse.ArgumentParser) -> None:
@@ -464,25 +499,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="resets (off track or wrong way) allowed: one more ends the run as DNF "
                         f"(default {DEFAULT_RULES.off_track_limit}: no limit)")
     r.add_argument("--reverse", action="store_true", help=REVERSE_HELP)
-    fmt = r.add_argument_group("race formats", "boxes to avoid or bot cars to pass (docs/competitors.md)")
-    fmt.add_argument("--race-type", default="time_trial", choices=RACE_TYPES, help="the race format (default time_trial)")
-    fmt.add_argument("--objects", type=int, default=None, metavar="N",
-                     help=f"object_avoidance: boxes on the track (default {RaceFormat.objects}, "
-                          "or as many as --fixed-positions)")
-    fmt.add_argument("--placement", default=RaceFormat.placement, choices=PLACEMENTS,
-                     help="object_avoidance: boxes placed from the seed, or where --fixed-positions says")
-    fmt.add_argument("--fixed-positions", metavar="LANE:PCT,...",
-                     help="object_avoidance, fixed placement: each box's lane (inside or outside) and "
-                          "place in %% of the lap, e.g. inside:20,outside:45")
-    fmt.add_argument("--bots", type=int, default=RaceFormat.bots, metavar="N",
-                     help=f"head_to_bot: bot cars (default {RaceFormat.bots})")
-    fmt.add_argument("--bot-speed", type=float, default=RaceFormat.bot_speed_m_s, metavar="M/S",
-                     help=f"head_to_bot: the bots' speed (default {RaceFormat.bot_speed_m_s:g})")
-    fmt.add_argument("--bot-lane-change", action="store_true", help="head_to_bot: bots change lanes at seeded times")
-    fmt.add_argument("--collision-penalty", type=float, default=RaceFormat.collision_penalty_s, metavar="S",
-                     help=f"seconds added per collision (default {RaceFormat.collision_penalty_s:g})")
-    fmt.add_argument("--seed", type=int, default=RaceFormat.seed,
-                     help=f"the seed of placements and lane changes (default {RaceFormat.seed})")
+    _format_options(r)
     r.add_argument("--json", action="store_true", help="print one JSON object with the result")
     r.add_argument("--replay", metavar="OUT", help="write the replay (trajectory and events) as JSON")
     r.add_argument("--progress", action="store_true", help="JSON progress lines on stderr, one per lap")
@@ -554,6 +571,7 @@ def build_parser() -> argparse.ArgumentParser:
     cam.add_argument("--scale", type=int, default=1, help="enlarge the 160x120 picture N times")
     cam.add_argument("--map", nargs="?", const="auto", help="also write a top-down map (optional path)")
     cam.add_argument("--stereo", action="store_true", help="STEREO_CAMERAS: the left and right frames side by side")
+    _format_options(cam)
     cam.set_defaults(func=cmd_camera)
 
     b = sub.add_parser("bench", help="benchmark the simulator", description="Full simulator step against the bare onnxruntime call, and whole trials.")

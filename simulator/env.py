@@ -40,7 +40,7 @@ from .formats import FORMAT_OFF_TRACK_PENALTY_S, TIME_TRIAL, RaceFormat
 from .metadata import DEFAULT_CONTINUOUS_SPACE, ModelMetadata, parse_metadata
 from .params import RaceRules, SimParams
 from .race import TimeTrial, check_sensors_allowed
-from .render import BOT, BOX, CAR, MapProjection, draw_car, draw_obstacle, render_map
+from .render import MapProjection, draw_scene, render_map
 from .rewards import (
     RewardFunction,
     call_reward_function,
@@ -368,13 +368,7 @@ class TimeTrialEnv(gym.Env):
             self._map = render_map(self.track, size_px=640)
             self._map_proj = MapProjection(self.track, self._map.width, self._map.height)
         img = self._map.copy()
-        draw = ImageDraw.Draw(img)
-        obstacles = self.trial.obstacles
-        if obstacles is not None:
-            for k, rect in enumerate(obstacles.rects):
-                draw_obstacle(draw, self._map_proj, rect, BOX if k < len(obstacles.boxes) else BOT)
-        car = self.trial.car
-        draw_car(draw, self._map_proj, car.x_m, car.y_m, car.heading_rad, CAR)
+        draw_scene(ImageDraw.Draw(img), self._map_proj, self.trial.car, self.trial.obstacles)
         return np.asarray(img, dtype=np.uint8)
 
     def close(self):

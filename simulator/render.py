@@ -113,17 +113,27 @@ def draw_track(draw: ImageDraw.ImageDraw, proj: MapProjection, track: Track,
 
 
 def render_map(track: Track, size_px: int = 800, height_px: int | None = None,
-               car: CarState | None = None, background=GRASS) -> Image.Image:
-    """A top-down colour map: grass, tarmac, white edges, dashed centre line, start line."""
+               car: CarState | None = None, background=GRASS, obstacles=None) -> Image.Image:
+    """A top-down colour map: grass, tarmac, white edges, dashed centre line, start line;
+    then the race's boxes and bots (`formats.Obstacles`) and the car, if given."""
     w = size_px
     h = height_px or int(size_px * 0.75)
     img = Image.new("RGB", (w, h), background)
     draw = ImageDraw.Draw(img)
     proj = MapProjection(track, w, h)
     draw_track(draw, proj, track)
+    draw_scene(draw, proj, car, obstacles)
+    return img
+
+
+def draw_scene(draw: ImageDraw.ImageDraw, proj: MapProjection, car: CarState | None = None,
+               obstacles=None) -> None:
+    """The boxes and bots where they are now (`formats.Obstacles`), then the car on top."""
+    if obstacles is not None:
+        for k, rect in enumerate(obstacles.rects):
+            draw_obstacle(draw, proj, rect, BOX if k < len(obstacles.boxes) else BOT)
     if car is not None:
         draw_car(draw, proj, car.x_m, car.y_m, car.heading_rad, CAR)
-    return img
 
 
 def render_map_at_scale(track: Track, px_per_m: float, pad_m: float,

@@ -9,13 +9,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
-from simulator.catalog import list_tracks
+from simulator.catalog import list_tracks, load_track
+from simulator.formats import RaceFormat
 from simulator.formatting import format_race_time
 from simulator.params import RaceRules
 from simulator.policy import check_model
+from simulator.race import TimeTrial
 from simulator.replay import read_replay
 
 from . import builders as B
@@ -395,9 +398,29 @@ def test_camera_scale_position_and_map_path(cli, stadium_file, tmp_path):
     assert map_path.is_file()
 
 
+def test_camera_shows_what_a_race_of_the_format_feeds_the_model(cli, tmp_path):
+    """With boxes on the track, the preview is the race's first frame, boxes included;
+    the map shows them too."""
+    fmt = ["--race-type", "object_avoidance", "--objects", "6", "--seed", "3"]
+    plain, boxed, boxed_map, plain_map = (tmp_path / n for n in ("plain.png", "boxed.png", "bm.png", "pm.png"))
+    assert cli("camera", "--track", "oval-loop", "--out", plain, "--map", plain_map)[0] == 0
+    code, _, err = cli("camera", "--track", "oval-loop", "--out", boxed, "--map", boxed_map, *fmt)
+    assert code == 0, err
+    track = load_track("oval-loop")
+    frame = np.zeros((120, 160), dtype=np.uint8)
+    TimeTrial(track, buffers={"FRONT_FACING_CAMERA": frame},
+              race_format=RaceFormat(race_type="object_avoidance", objects=6, seed=3)).observe()
+    with Image.open(boxed) as img, Image.open(plain) as bare:
+        assert img.tobytes() == frame.tobytes() and bare.tobytes() != frame.tobytes()
+    with Image.open(boxed_map) as img, Image.open(plain_map) as bare:
+        assert img.tobytes() != bare.tobytes()
+
+
 @pytest.mark.parametrize(
     "args, phrase",
     [
+        (["--race-type", "object_avoidance", "--objects", "40"], "objects"),
+        (["--fixed-positions", "inside:20"], "--fixed-positions needs --race-type object_avoidance"),
         (["--at", "1.5"], "--at is a fraction of the lap"),
         (["--track", "no-such-track"], "no shipped track"),
         (["--out", "/nonexistent-folder/x.png"], "--out"),
@@ -405,7 +428,9 @@ def test_camera_scale_position_and_map_path(cli, stadium_file, tmp_path):
     ],
 )
 def test_camera_bad_arguments(cli, stadium_file, tmp_path, args, phrase):
-    options = {"--track": str(stadium_file), "--out": str(tmp_path / "x.png"), **dict(zip(args[::2], args[1::2]))}
+    options = {"--track": str(stadium_file), "--out": str(tmp_path / "x.png")}
+    flags = [a for a in args if a.startswith("--")]
+    options.update(zip(flags, [args[args.index(f) + 1] for f in flags]))
     code, _, err = cli("camera", *[item for pair in options.items() for item in pair])
     assert code == 2 and phrase in one_line_error(err)
 
