@@ -16,6 +16,8 @@ import math
 from django.db import transaction
 from django.utils import timezone
 
+from league.models import Race
+
 from .models import Bracket, BracketMatch, LadderRules, Match, Rating
 from .selectors import ladder_rules
 
@@ -85,6 +87,9 @@ def finals_start(race) -> Bracket:
     """Seed the ladder's top racers into a new bracket (`ready_slots`: its first round)."""
     rules: LadderRules = ladder_rules(race)
     with transaction.atomic():
+        # The worker's round and an organiser's click may start the finals at the same
+        # moment: the race's row lock makes the second wait, then find the bracket.
+        list(Race.objects.select_for_update(of=("self",)).filter(pk=race.pk).values_list("pk", flat=True))
         if Bracket.objects.filter(race=race).exists():
             raise FinalsError("the finals of this race have already started")
         top = list(Rating.objects.filter(race=race).order_by("-score", "id")[: rules.finals_size])
