@@ -28,15 +28,21 @@ def test_the_format_section_shows_the_chosen_formats_settings(request, viewport,
     tab.goto(live_server.url + "/organise/new/")
 
     def shown() -> dict:
-        return {name: tab.is_visible(f"[name='{name}']") for name in ("objects", "fixed_positions", "bots", "seed")}
+        return {name: tab.is_visible(f"[name='{name}']")
+                for name in ("objects", "fixed_positions", "bots", "seed", "matches_per_hour")}
 
-    assert shown() == {"objects": False, "fixed_positions": False, "bots": False, "seed": False}  # a time trial
+    none = {"objects": False, "fixed_positions": False, "bots": False, "seed": False, "matches_per_hour": False}
+    assert shown() == none  # a time trial
     tab.check("input[name='format'][value='object_avoidance']")
-    assert shown() == {"objects": True, "fixed_positions": False, "bots": False, "seed": True}
+    assert shown() == {**none, "objects": True, "seed": True}
     tab.check("input[name='placement'][value='fixed']")
     assert shown()["fixed_positions"]
+    tab.check("input[name='format'][value='head_to_head']")  # the ladder's settings, no boxes or bots
+    assert shown() == {**none, "matches_per_hour": True}  # each match draws its own seed
+    assert tab.is_visible("[name='duel_start'][value='staggered']") and tab.is_visible("[name='finals_size']")
+    check_fits(tab, "ladder-form", viewport)
     tab.check("input[name='format'][value='head_to_bot']")
-    assert shown() == {"objects": False, "fixed_positions": False, "bots": True, "seed": True}
+    assert shown() == {**none, "bots": True, "seed": True}
     check_fits(tab, "formats-form", viewport)
 
     tab.fill("[name='name']", "Bot Night")

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ladder import selectors as ladder_selectors
+from ladder.settings import ladder_settings_set
 from league import access, community
 from league import selectors as league_selectors
 from league.models import Race
@@ -80,6 +81,21 @@ def _invalid(exc: DjangoValidationError, problems: dict) -> Response:
     return Response({**errors.field_errors(exc), **problems}, status=status.HTTP_400_BAD_REQUEST)
 
 
+class _LadderRefused(Exception):
+    """The ladder's settings were refused (inside the race's transaction, which it undoes)."""
+
+    def __init__(self, exc: DjangoValidationError):
+        self.errors = errors.field_errors(exc)
+
+
+def _ladder_set(race: Race, ladder: dict | None, *, creating: bool = False) -> None:
+    if ladder is not None:
+        try:
+            ladder_settings_set(race, creating=creating, **ladder)
+        except DjangoValidationError as exc:
+            raise _LadderRefused(exc) from None
+
+
 class RaceListApi(APIView):
     permission_classes = [FacilitatorWritesOnly]
     throttle_classes = [WriteRateThrottle]
@@ -105,7 +121,8 @@ class RaceListApi(APIView):
         responses=errors.facilitator_responses(
             RaceCreatedOutput, code=201, bad=errors.bad_request(
                 "Bad settings: {field: [messages]}, each named as here; a race night's settings that do not "
-                "fit (a head-to-head race, self_start without starts_at) under `live`. Nothing is created.")
+                "fit (a head-to-head race, self_start without starts_at) under `live`; the ladder's under "
+                "`ladder` ({setting: [messages]}). Nothing is created.")
         ),
         tags=["races"],
         description="Facilitators and admins. Create a community race on a track you may race "
@@ -116,7 +133,9 @@ class RaceListApi(APIView):
         "`fixed_positions`; head_to_bot with `bots`, `bot_speed`, `bot_lane_change`; both with "
         "`collision_penalty_s` and `seed`) is chosen here: the off-track penalty defaults to 5 s "
         "with boxes or bots, the seed to a random one, and the boxes and bots must fit the "
-        "track (a 400 says how). `mode`: live makes it a race night at once (its settings under "
+        "track (a 400 says how). A head_to_head race's ladder settings go under `ladder` "
+        "(`duel_start`, `matches_per_hour`, `finals_size`; refused under `ladder` for another format). "
+        "`mode`: live makes it a race night at once (its settings under "
         "`live`, as PUT /api/races/{id}/live/ takes them). " + TIMES,
     )
     def post(self, request):
@@ -124,17 +143,21 @@ class RaceListApi(APIView):
         data.is_valid(raise_exception=True)
         settings, problems = _settings(request, data)
         mode, night = settings.pop("mode", LiveRace.Mode.CLASSIC), settings.pop("live", None)
+        ladder = settings.pop("ladder", None)
         live = None
         try:
-            with transaction.atomic():  # a race night refused leaves no race behind
+            with transaction.atomic():  # a race night or ladder refused leaves no race behind
                 race = community.community_race_create(
                     owner=racer_for_user(request.user), track=settings.pop("track", None),
                     name=settings.pop("name", ""), **settings,
                 )  # fmt: skip
+                _ladder_set(race, ladder, creating=True)
                 if mode == LiveRace.Mode.LIVE or night:
                     live = control.live_settings_set(race, mode=mode, **(night or {}))
         except DjangoValidationError as exc:
             return _invalid(exc, problems)
+        except _LadderRefused as exc:
+            return Response({"ladder": exc.errors, **problems}, status=status.HTTP_400_BAD_REQUEST)
         except QueueError as exc:
             return Response({"live": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
         return Response(RaceCreatedOutput(race, context={"request": request, "live": live}).data,
@@ -151,12 +174,15 @@ class RaceDetailApi(APIView):
     @extend_schema(
         request=RaceSettingsInput,
         responses=errors.manager_responses(
-            RaceOutput, bad=errors.bad_request("Bad settings, or settings that froze when the race opened.")
+            RaceOutput, bad=errors.bad_request(
+                "Bad settings, or settings that froze when the race opened: {field: [messages]}; the ladder's "
+                "under `ladder` ({setting: [messages]}). Nothing changes.")
         ),
         tags=["races"],
         description="The race's facilitator and admins. Change any setting until the race "
-        "opens (the format and its settings too); afterwards the name, the description and "
-        "`closes_at` (a later time extends the race; to end it now, `POST .../close/`). " + TIMES,
+        "opens (the format and its settings too, and a head-to-head race's `ladder`); afterwards "
+        "the name, the description, `closes_at` (a later time extends the race; to end it now, "
+        "`POST .../close/`) and the ladder's `matches_per_hour`. " + TIMES,
     )
     def patch(self, request, race_id: int):
         race = managed_race_or_404(request, race_id)
@@ -165,10 +191,15 @@ class RaceDetailApi(APIView):
         settings, problems = _settings(request, data)
         if problems:
             return Response(problems, status=status.HTTP_400_BAD_REQUEST)
+        ladder = settings.pop("ladder", None)
         try:
-            race = community.community_race_update(race, **settings)
+            with transaction.atomic():  # the settings and the ladder's, or neither
+                race = community.community_race_update(race, **settings)
+                _ladder_set(race, ladder)
         except DjangoValidationError as exc:
             return _invalid(exc, problems)
+        except _LadderRefused as exc:
+            return Response({"ladder": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
         return _race_output(race, request)
 
 

@@ -12,12 +12,16 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ladder.models import FINALS_SIZES, MATCHES_PER_HOUR_RANGE
+from ladder.settings import DEFAULTS as LADDER_DEFAULTS
+from ladder.settings import ladder_settings
 from league import access
 from league.models import Race, Season
 from league import rules
 from league.rules import RANKING_OF_TIMING, RANKINGS
 from racing.failures import failure_explained
 from racing.models import PolicyModel, Result, Submission
+from simulator.duel import STARTS
 from simulator.failures import FAILURE_KINDS
 from simulator.params import SENSORS
 
@@ -86,6 +90,45 @@ class FixedPositionsField(serializers.JSONField):
     """A list of {lane, progress_pct}, or text (`inside:20,outside:45`); the service checks it."""
 
 
+class LadderSettingsOutput(serializers.Serializer):
+    duel_start = serializers.ChoiceField(choices=list(STARTS), help_text="The grid of each duel.")
+    matches_per_hour = serializers.IntegerField(help_text="The match budget: at most this many ladder matches "
+                                                "start in any hour.")
+    finals_size = serializers.ChoiceField(choices=list(FINALS_SIZES),
+                                          help_text="How many of the ladder go into the double-elimination finals.")
+
+
+class LadderSettingsInput(serializers.Serializer):
+    """A head-to-head race's ladder settings (ladder/settings.py checks them, with the race)."""
+
+    duel_start = serializers.ChoiceField(
+        choices=list(STARTS), required=False,
+        error_messages={"invalid_choice": f"duel_start is one of {', '.join(STARTS)}; got {{input!r}}."},
+        help_text=f"The grid of each duel (default {LADDER_DEFAULTS['duel_start']}); fixed once the race opens.",
+    )  # fmt: skip
+    matches_per_hour = serializers.IntegerField(
+        required=False, help_text=f"The match budget, {MATCHES_PER_HOUR_RANGE[0]} to {MATCHES_PER_HOUR_RANGE[1]} "
+        f"(default {LADDER_DEFAULTS['matches_per_hour']}); it can change at any time.",
+    )  # fmt: skip
+    finals_size = serializers.ChoiceField(
+        choices=list(FINALS_SIZES), required=False,
+        error_messages={"invalid_choice": f"finals_size is one of {', '.join(map(str, FINALS_SIZES))}; "
+                                          "got {input!r}."},
+        help_text=f"The finals' size (default {LADDER_DEFAULTS['finals_size']}, fewer if fewer are rated); "
+        "fixed once the race opens.",
+    )  # fmt: skip
+
+    def to_internal_value(self, data):
+        # Checked here, not in validate(): a nested serializer has no initial_data of its own.
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: [f"Unknown ladder setting; the settings are: {', '.join(self.fields)}."] for key in unknown}
+                )
+        return super().to_internal_value(data)
+
+
 class RaceOutput(serializers.ModelSerializer):
     track = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     track_name = serializers.CharField(source="track.name", read_only=True)
@@ -109,6 +152,7 @@ class RaceOutput(serializers.ModelSerializer):
                                           help_text="object_avoidance with fixed placement: each box.")
     bot_speed = serializers.FloatField(source="bot_speed_m_s", read_only=True, help_text="head_to_bot: m/s.")
     seed = serializers.IntegerField(read_only=True, help_text="Where boxes stand and when bots change lanes.")
+    ladder = serializers.SerializerMethodField(help_text="head_to_head: the ladder's settings; null otherwise.")
 
     class Meta:
         model = Race
@@ -118,8 +162,12 @@ class RaceOutput(serializers.ModelSerializer):
             "time_cap_s", "allowed_sensors", "opens_at", "closes_at", "time_zone", "daily_quota",
             "total_quota", "visibility", "replay_visibility", "accepting_submissions", "invite_url",
             "format", "objects", "placement", "fixed_positions", "bots", "bot_speed", "bot_lane_change",
-            "collision_penalty_s", "seed",
+            "collision_penalty_s", "seed", "ladder",
         ]  # fmt: skip
+
+    @extend_schema_field(LadderSettingsOutput(allow_null=True))
+    def get_ladder(self, race: Race) -> dict | None:
+        return ladder_settings(race) if race.format == "head_to_head" else None
 
     @extend_schema_field(serializers.ChoiceField(choices=list(RANKINGS)))
     def get_ranking(self, race: Race) -> str:
@@ -217,6 +265,7 @@ class RaceSettingsInput(serializers.Serializer):
         required=False, allow_null=True, help_text=f"{rules.SEED_RANGE[0]} to {rules.SEED_RANGE[1]}; "
         "default: drawn at random when the race is created. Every racer meets the same obstacles.",
     )  # fmt: skip
+    ladder = LadderSettingsInput(required=False, help_text="head_to_head: the ladder's settings (any of them).")
 
     def validate(self, attrs: dict) -> dict:
         unknown = sorted(set(getattr(self, "initial_data", {}) or {}) - set(self.fields))

@@ -10,12 +10,14 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from ladder.settings import ladder_settings_set
 from league import access, community
 from league.models import Race, Racer
 from league.services import racer_for_user
@@ -48,6 +50,13 @@ def _managed_race(request, race_id: int) -> Race:
     if race is None or not access.can_manage(race, request.user):
         raise Http404("No such race.")
     return race
+
+
+def _ladder_set(race: Race, ladder: dict, *, creating: bool = False) -> None:
+    """The ladder's settings of a head-to-head race (the form sends its defaults with
+    every format: another format's race ignores them)."""
+    if race.format == "head_to_head" and ladder:
+        ladder_settings_set(race, creating=creating, **ladder)
 
 
 def _service_errors(form, exc: ValidationError) -> None:
@@ -103,10 +112,13 @@ def race_new(request):
         if form.is_valid():
             try:
                 settings = form.settings()
-                race = community.community_race_create(
-                    owner=racer_for_user(request.user), track=form.cleaned_data["track"],
-                    name=settings.pop("name"), **settings,
-                )  # fmt: skip
+                ladder = settings.pop("ladder")
+                with transaction.atomic():  # a ladder refused leaves no race behind
+                    race = community.community_race_create(
+                        owner=racer_for_user(request.user), track=form.cleaned_data["track"],
+                        name=settings.pop("name"), **settings,
+                    )  # fmt: skip
+                    _ladder_set(race, ladder, creating=True)
             except ValidationError as exc:
                 _service_errors(form, exc)
             else:
@@ -141,10 +153,13 @@ def race_manage(request, race_id: int):
         form = RaceForm(request.POST, tracks=tracks, race=race, locked=locked)
         if form.is_valid():
             changes = form.settings()
+            ladder = changes.pop("ladder")
             if "track" in form.cleaned_data and form.cleaned_data["track"] is not None:
                 changes["track"] = form.cleaned_data["track"]
             try:
-                community.community_race_update(race, **changes)
+                with transaction.atomic():  # the settings and the ladder's, or neither
+                    community.community_race_update(race, **changes)
+                    _ladder_set(race, ladder)
             except ValidationError as exc:
                 _service_errors(form, exc)
             else:

@@ -12,6 +12,8 @@ from functools import lru_cache
 from django import forms
 from django.utils import timezone
 
+from ladder import settings as ladder
+from ladder.models import FINALS_SIZES, MATCHES_PER_HOUR_RANGE
 from league import rules
 from league.models import Race
 from simulator.params import SENSORS
@@ -28,6 +30,7 @@ FORMAT_CHOICES = [
     ("head_to_head", "Head-to-head: the racers' models against each other, a ladder and finals"),
 ]
 PLACEMENT_CHOICES = [("random", "Random (from the seed)"), ("fixed", "Fixed (positions below)")]
+GRID_CHOICES = [("side_by_side", "Side by side"), ("staggered", "Staggered (one car behind)")]
 EXTEND_CHOICES = {"1": timedelta(hours=1), "24": timedelta(days=1), "168": timedelta(days=7)}
 # Names the tz database keeps for old systems; nobody picks them from a list.
 _NOT_ZONES = {"Factory", "localtime", "posixrules"}
@@ -65,7 +68,8 @@ SETTING_WORDS = {
     "allowed_sensors": "sensors", "time_zone": "the time zone", "replay_visibility": "replays visible to",
     "opens_at": "the opening time", "closes_at": "the close time", "objects": "the number of boxes",
     "bots": "the number of bots", "bot_speed": "the bots' speed", "collision_penalty_s": "the collision penalty",
-    "fixed_positions": "the fixed positions", "bot_lane_change": "lane changes",
+    "fixed_positions": "the fixed positions", "bot_lane_change": "lane changes", "duel_start": "the grid",
+    "matches_per_hour": "the match budget", "finals_size": "the finals' size",
 }  # fmt: skip
 
 
@@ -165,11 +169,22 @@ class RaceForm(forms.Form):
                                          help_text="At times drawn from the seed, the same for every racer.")  # fmt: skip
     collision_penalty_s = forms.FloatField(
         label="Collision penalty (s)", widget=_number(0.5, rules.COLLISION_PENALTY_RANGE_S), required=False,
-        help_text=f"Added for each touch of a box or bot: {_span(rules.COLLISION_PENALTY_RANGE_S)} s.",
+        help_text=f"Added for each touch of a box, a bot or the other car: {_span(rules.COLLISION_PENALTY_RANGE_S)} s.",
     )  # fmt: skip
     seed = forms.IntegerField(
         label="Seed", required=False, widget=_number(1, rules.SEED_RANGE),
         help_text="Where boxes stand and when bots change lanes. Empty: a random one.",
+    )  # fmt: skip
+    # A head-to-head race's ladder (ladder/settings.py): set with the race, on the page as in the API.
+    duel_start = forms.ChoiceField(label="Grid", choices=GRID_CHOICES, widget=forms.RadioSelect, required=False,
+                                   help_text="How the two cars of each duel start; each match races it both ways.")  # fmt: skip
+    matches_per_hour = forms.IntegerField(
+        label="Matches an hour, at most", widget=_number(1, MATCHES_PER_HOUR_RANGE), required=False,
+        help_text="The ladder's pace (and the CPU it takes); it can change while the race runs.",
+    )  # fmt: skip
+    finals_size = forms.TypedChoiceField(
+        label="Finals", choices=[(n, f"Top {n}") for n in FINALS_SIZES], coerce=int,
+        required=False, help_text="Double elimination, when the race closes; fewer if fewer racers are rated.",
     )  # fmt: skip
     replay_visibility = forms.ChoiceField(
         label="Replays visible to", required=False,
@@ -185,8 +200,11 @@ class RaceForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["track"].queryset = tracks if tracks is not None else Track.objects.none()
         if locked:
+            keep = set(rules.CHANGEABLE_ONCE_OPEN)
+            if race is not None and race.format == "head_to_head":
+                keep |= set(ladder.CHANGEABLE_ONCE_OPEN)
             for name in list(self.fields):
-                if name not in rules.CHANGEABLE_ONCE_OPEN:
+                if name not in keep:
                     del self.fields[name]
         if race is None and not self.is_bound:  # a new race: the organiser's own zone (organise.js)
             self.fields["time_zone"].widget.attrs["data-browser-zone"] = ""
@@ -198,7 +216,7 @@ class RaceForm(forms.Form):
 
     @staticmethod
     def initial_defaults() -> dict:
-        defaults = {**rules.community_defaults(), **_format_initial(rules.format_defaults())}
+        defaults = {**rules.community_defaults(), **_format_initial(rules.format_defaults()), **ladder.DEFAULTS}
         defaults["ranking"] = rules.RANKING_OF_TIMING[defaults.pop("timing_method")]
         defaults["off_track_penalty_s"] = None  # by the format (the field's help says)
         return _whole_seconds(defaults)
@@ -210,6 +228,7 @@ class RaceForm(forms.Form):
             "allowed_sensors", "total_quota", "daily_quota", "time_zone", "visibility", "replay_visibility",
         )}  # fmt: skip
         values.update(_format_initial({field: getattr(race, field) for field in rules.FORMAT_FIELDS}))
+        values.update(ladder.ladder_settings(race))
         values["track"] = race.track.slug
         values["ranking"] = rules.RANKING_OF_TIMING.get(race.timing_method, race.timing_method)
         values["opens_at"] = local_value(race.opens_at, race.time_zone)
@@ -217,11 +236,14 @@ class RaceForm(forms.Form):
         return _whole_seconds(values)
 
     def settings(self) -> dict:
-        """The cleaned values as the service takes them (the track apart): the
+        """The cleaned values as the service takes them (the track apart, the ladder's
+        settings under "ladder"): the
         ranking as its timing method, the times made aware in the chosen zone. Empty
         times are left out (the service's defaults, or the race's times unchanged)."""
         data = dict(self.cleaned_data)
         data.pop("track", None)
+        # The ladder's, apart (the views hand them to ladder.settings for a head-to-head race).
+        data["ladder"] = {k: v for k in ladder.FIELDS if (v := data.pop(k, None)) not in (None, "")}
         for name, field in (("objects", "object_count"), ("bot_speed", "bot_speed_m_s")):
             if name in data:
                 data[field] = data.pop(name)

@@ -16,6 +16,7 @@ from django import template
 from django.utils import dateformat, timezone
 from django.utils.html import json_script
 
+from ladder.settings import ladder_settings
 from league import access
 
 from simulator import SIMULATOR_VERSION
@@ -164,6 +165,12 @@ def countdown(value) -> str:
     if not isinstance(value, datetime):
         return ""
     return countdown_text((value - timezone.now()).total_seconds())
+
+
+@register.filter
+def ladder_of(race) -> dict | None:
+    """A head-to-head race's ladder settings (ladder.settings), None for another format."""
+    return ladder_settings(race) if race.format == "head_to_head" else None
 
 
 @register.filter

@@ -146,3 +146,62 @@ def test_a_facilitator_creates_a_head_to_head_race(as_):
     body = resp.json()
     assert body["format"] == "head_to_head" and body["collision_penalty_s"] == 4.0
     assert as_(None).get(f"/api/races/{body['id']}/matches/").json()["count"] == 0
+    assert body["ladder"] == {"duel_start": "side_by_side", "matches_per_hour": 60, "finals_size": 8}
+
+
+def test_the_ladder_s_settings_are_set_with_the_race_and_changed_until_it_opens(as_):
+    f.track("oval-loop")
+    fran = f.facilitator("Fran Fac")
+    # Set with the race even when it opens at once; changed until it opens.
+    resp = as_(fran).post("/api/races/", {
+        "name": "Now", "track": "oval-loop", "format": "head_to_head", "ladder": {"finals_size": 4}}, format="json")
+    assert resp.status_code == 201 and resp.json()["ladder"]["finals_size"] == 4, resp.json()
+    opens = (timezone.now() + timezone.timedelta(days=1)).isoformat()
+    resp = as_(fran).post("/api/races/", {
+        "name": "Duels", "track": "oval-loop", "format": "head_to_head", "opens_at": opens,
+        "ladder": {"duel_start": "staggered", "matches_per_hour": 120, "finals_size": 4},
+    }, format="json")  # fmt: skip
+    assert resp.status_code == 201, resp.json()
+    race_id = resp.json()["id"]
+    assert resp.json()["ladder"] == {"duel_start": "staggered", "matches_per_hour": 120, "finals_size": 4}
+    resp = as_(fran).patch(f"/api/races/{race_id}/", {"ladder": {"finals_size": 16}}, format="json")
+    assert resp.status_code == 200, resp.json()
+    assert resp.json()["ladder"] == {"duel_start": "staggered", "matches_per_hour": 120, "finals_size": 16}
+    assert as_(None).get(f"/api/races/{race_id}/").json()["ladder"]["finals_size"] == 16
+    # A time trial has no ladder.
+    plain = as_(fran).post("/api/races/", {"name": "Laps", "track": "oval-loop"}, format="json").json()
+    assert plain["ladder"] is None
+
+
+def test_once_the_race_opens_only_the_match_budget_changes(as_):
+    f.track("oval-loop")
+    fran = f.facilitator("Fran Fac")
+    race = as_(fran).post("/api/races/", {"name": "Duels", "track": "oval-loop", "format": "head_to_head"},
+                          format="json").json()  # open from now
+    url = f"/api/races/{race['id']}/"
+    resp = as_(fran).patch(url, {"ladder": {"matches_per_hour": 10}}, format="json")
+    assert resp.status_code == 200, resp.json()
+    assert resp.json()["ladder"]["matches_per_hour"] == 10
+    resp = as_(fran).patch(url, {"ladder": {"finals_size": 4, "duel_start": "staggered"}}, format="json")
+    assert resp.status_code == 400
+    refused = resp.json()["ladder"]
+    assert set(refused) == {"finals_size", "duel_start"} and "matches_per_hour" in refused["finals_size"][0]
+    assert as_(None).get(url).json()["ladder"] == {"duel_start": "side_by_side", "matches_per_hour": 10,
+                                                    "finals_size": 8}
+
+
+@pytest.mark.parametrize("extra, ladder, field, phrase", [
+    ({}, {"finals_size": 4}, "format", "head_to_head"),
+    ({"format": "head_to_head"}, {"finals_size": 5}, "finals_size", "4"),
+    ({"format": "head_to_head"}, {"matches_per_hour": 0}, "matches_per_hour", "between 1 and 3600"),
+    ({"format": "head_to_head"}, {"duel_start": "rolling"}, "duel_start", "side_by_side"),
+    ({"format": "head_to_head"}, {"laps": 3}, "laps", "duel_start, matches_per_hour, finals_size"),
+])  # fmt: skip
+def test_bad_ladder_settings_are_a_400_under_ladder_and_create_nothing(as_, extra, ladder, field, phrase):
+    f.track("oval-loop")
+    fran = f.facilitator("Fran Fac")
+    resp = as_(fran).post("/api/races/", {"name": "Duels", "track": "oval-loop", **extra, "ladder": ladder},
+                          format="json")
+    assert resp.status_code == 400
+    assert phrase in " ".join(resp.json()["ladder"][field])
+    assert as_(fran).get("/api/races/?mine=1").json()["count"] == 0

@@ -75,3 +75,53 @@ def test_a_private_race_s_head_to_head_pages_are_404_to_outsiders():
 def test_a_time_trial_has_no_head_to_head_pages():
     race = f.race()
     assert _client().get(f"/races/{race.pk}/ladder/").status_code == 404
+
+
+# --- The organiser sets the ladder ---------------------------------------------------------
+
+
+def test_an_organiser_sets_the_ladder_with_the_race_and_the_rules_card_says_it(client):
+    from django.urls import reverse
+
+    from ladder.settings import ladder_settings
+    from league.models import Race
+    from tests.web.pages.test_organise import form_data
+
+    fran, track = f.facilitator(), f.track()
+    client.force_login(fran.user)
+    html = client.get(reverse("organise-new")).content.decode()
+    assert 'name="duel_start" value="side_by_side"' in html and 'name="finals_size"' in html
+    response = client.post(reverse("organise-new"), form_data(
+        track, format="head_to_head", duel_start="staggered", matches_per_hour="90", finals_size="4",
+        collision_penalty_s="4", seed="", off_track_penalty_s=""))  # fmt: skip
+    assert response.status_code == 302
+    race = Race.objects.get(owner=fran)
+    assert ladder_settings(race) == {"duel_start": "staggered", "matches_per_hour": 90, "finals_size": 4}
+    card = " ".join(client.get(reverse("race", args=[race.pk])).content.decode().split())
+    assert "Staggered grid" in card and "at most 90 matches an hour" in card and "Top 4" in card
+    # Another format's race ignores the ladder's fields the form always sends.
+    response = client.post(reverse("organise-new"), form_data(track, name="Laps", finals_size="4"))
+    assert response.status_code == 302 and ladder_settings(Race.objects.get(name="Laps"))["finals_size"] == 8
+
+
+def test_an_opened_race_s_form_changes_the_match_budget_and_refuses_nothing_else(client):
+    from django.urls import reverse
+
+    from ladder.settings import ladder_settings
+    from league.models import Race
+    from tests.web.pages.test_organise import form_data
+
+    fran, track = f.facilitator(), f.track()
+    client.force_login(fran.user)
+    client.post(reverse("organise-new"), form_data(track, format="head_to_head", seed="", off_track_penalty_s=""))
+    race = Race.objects.get(owner=fran)  # open from now
+    url = reverse("organise-race", args=[race.pk])
+    page = client.get(url).content.decode()
+    assert 'name="matches_per_hour"' in page and 'name="finals_size"' not in page
+    response = client.post(url, {"name": race.name, "description": "", "closes_at": "", "matches_per_hour": "0"})
+    assert response.status_code == 400 and "The match budget must be a whole number between 1 and 3600" in \
+        response.content.decode()
+    response = client.post(url, {"name": race.name, "description": "", "matches_per_hour": "12",
+                                 "closes_at": page.split('name="closes_at" value="')[1].split('"')[0]})
+    assert response.status_code == 302
+    assert ladder_settings(race)["matches_per_hour"] == 12
