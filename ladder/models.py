@@ -115,6 +115,12 @@ class Match(models.Model):
         FINISHED = "finished"
         ERROR = "error"  # the platform's fault after every retry; an organiser may re-run it
 
+    class VideoStatus(models.TextChoices):  # of each duel's video; empty: none asked for
+        PENDING = "pending"
+        RENDERING = "rendering"
+        READY = "ready"
+        FAILED = "failed"
+
     race = models.ForeignKey("league.Race", on_delete=models.CASCADE, related_name="matches")
     racer_a = models.ForeignKey("league.Racer", on_delete=models.CASCADE, related_name="+")
     racer_b = models.ForeignKey("league.Racer", on_delete=models.CASCADE, related_name="+")
@@ -130,9 +136,14 @@ class Match(models.Model):
     rating_change = models.JSONField(null=True, blank=True, help_text="mu and sigma of both sides, before and after.")
     replay_1 = models.FileField(upload_to=match_replay_upload_to, blank=True)
     replay_2 = models.FileField(upload_to=match_replay_upload_to, blank=True)
-    # Each duel's MP4, rendered after the match by the video queue (ladder/videos.py).
+    # Each duel's MP4, rendered after the match by the video queue under a lease, like a
+    # run's (ladder/videos.py): a video whose worker died is queued again.
     video_1 = models.FileField(upload_to=match_replay_upload_to, blank=True)
     video_2 = models.FileField(upload_to=match_replay_upload_to, blank=True)
+    video_status_1 = models.CharField(max_length=10, choices=VideoStatus.choices, blank=True)
+    video_status_2 = models.CharField(max_length=10, choices=VideoStatus.choices, blank=True)
+    video_lease_1 = models.DateTimeField(null=True, blank=True)
+    video_lease_2 = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     rerun_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -120,6 +120,7 @@ def match_row(match: Match) -> dict:
         "duels": duels,
         "replays": [k for k in (1, 2) if getattr(match, f"replay_{k}")],
         "videos": [k for k in (1, 2) if getattr(match, f"video_{k}")],
+        "video_status": [getattr(match, f"video_status_{k}") or None for k in (1, 2)],
         "error": match.error if match.status == Match.Status.ERROR else "",
         "created_at": match.created_at,
         "finished_at": match.finished_at,

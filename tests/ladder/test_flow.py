@@ -112,6 +112,8 @@ def test_a_match_s_duels_get_their_videos_and_race_the_same_at_home(start_worker
     start_worker(LADDER_ROUND_S="1")
     match = wait_for(lambda: Match.objects.filter(race=race, status="finished").exclude(video_1="").exclude(
         video_2="").first(), timeout_s=300, what="a match's two videos")
+    assert (match.video_status_1, match.video_status_2) == ("ready", "ready")
+    assert match.video_lease_1 is None and match.video_lease_2 is None
     path = settings.MEDIA_ROOT + "/" + match.video_2.name
     info = probe_video(path)
     assert info["frames"] == max(match.result["duels"][1]["a"]["steps"], 1)

@@ -579,6 +579,11 @@ class MatchOutput(serializers.Serializer):
     duels = DuelSummaryOutput(many=True)
     replays = serializers.ListField(child=serializers.IntegerField(), help_text="The duels (1, 2) with a replay at /api/matches/{id}/replay/{duel}/.")
     videos = serializers.ListField(child=serializers.IntegerField(), help_text="The duels with an MP4 (both cars) at /api/matches/{id}/video/{duel}/, rendered after the match.")
+    video_status = serializers.ListField(
+        child=serializers.ChoiceField(choices=["pending", "rendering", "ready", "failed"], allow_null=True),
+        help_text="Duel 1's and duel 2's video: pending, rendering, ready or failed (the replays stay); null: "
+        "none asked for (videos are off, or the duel has no replay).",
+    )  # fmt: skip
     error = serializers.CharField(help_text="Why a match ended in error (the platform's fault).")
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)

@@ -69,6 +69,7 @@ def test_the_match_list_and_one_racer_s_matches(as_):
     row = body["results"][0]
     assert row["id"] == match.pk and row["winner"] == "a" and row["winner_racer"] == match.racer_a.alias
     assert row["seed"] == match.seed and row["replays"] == [1, 2] and row["finals"] is None and row["rated"]
+    assert row["videos"] == [] and row["video_status"] == ["pending", "pending"]  # queued with the match
     assert row["duels"][0]["a_time_s"] == 20.0 and row["duels"][0]["car_collisions"] == 1
     mine = as_(None).get(f"/api/races/{race.pk}/matches/", {"racer": match.racer_b.alias.upper()}).json()
     assert mine["count"] == 1
