@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import struct
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -187,27 +187,32 @@ class CameraSensor:
         # call: much cheaper than four numpy item assignments.
         self._coef_bytes = memoryview(self._coef).cast("B")
         self._products = np.empty_like(self._terms)
+        self._acc = np.empty((4, n_rows))
         self._rows = np.empty((4, n_rows), np.float32)
         lo = np.array([[L.col0 for L in lvl], [L.row0 for L in lvl]], np.float32)
         hi = np.array([[L.col0 + L.nx - 1 for L in lvl], [L.row0 + L.ny - 1 for L in lvl]], np.float32)
         self._lo, self._hi = lo[:, :, None], hi[:, :, None]
         self._cols = np.arange(w + 2, dtype=np.float32)
         # Work arrays, reused every frame, as few and as small as can be: the model's
-        # weights share the caches with them. The texel coordinates are turned into
-        # integers in place (int32 over the float32), and the flat index is built in
-        # the row coordinates' place. The filter runs over the samples as one flat run
-        # (contiguous: each pass one fast numpy loop) between two buffers; the sums that
-        # straddle two rows fall in the columns beyond the frame's and are never read.
+        # weights share the caches with them, and every byte a frame first touches
+        # comes back from memory. The texel coordinates are turned into integers in
+        # place (int32 over the float32), and the flat index is built in the row
+        # coordinates' place. Once the x coordinates are spent, their plane holds the
+        # samples and one filter buffer, and once the gather is done the index plane
+        # holds the other. The filter runs over the samples as one flat run
+        # (contiguous: each pass one fast numpy loop) between the two buffers; the sums
+        # that straddle two rows fall in the columns beyond the frame's and are never read.
         span = w + 2
         n = n_rows * span
         self._f = np.empty((2, n_rows, span), np.float32)
         self._i = self._f.view(np.int32)
         if self._atlas.size >= 2**31:  # a huge track's atlas: int64 flat indices
             self._i = np.empty((2, n_rows, span), np.intp)
-        self._samples = np.empty(n, np.uint8)
-        self._ping = np.empty(n, np.uint16)
-        self._pong = np.empty(n, np.uint16)
-        self._v_out = self._pong[: (n_rows - 2) * span].reshape(n_rows - 2, span)[:, :w]
+        spent_x, spent_index = self._f.reshape(2, -1).view(np.uint8)  # 4 n bytes each
+        self._samples = spent_x[:n]
+        self._ping = spent_x[n : 3 * n].view(np.uint16)
+        self._pong = spent_index[: 2 * n].view(np.uint16)
+        self._grey = self._pong[: (n_rows - 2) * span].reshape(n_rows - 2, span)[:, :w]
         self._span = span
         x0, y0, x1, y1 = track.bounds
         self._safe = (x0 - FREE_M, y0 - FREE_M, x1 + FREE_M, y1 + FREE_M)
@@ -216,7 +221,7 @@ class CameraSensor:
     def render(self, car: CarState) -> np.ndarray:
         """The grey image (height_px, width_px) uint8 seen from this car pose; the
         returned array is reused by the next call."""
-        np.right_shift(self._sums(car), 4, out=self._out, casting="unsafe")
+        _copyto(self._out, self._sums(car), casting="unsafe")
         return self._frame
 
     def writer(self, view: np.ndarray) -> Callable[[CarState], None]:
@@ -225,49 +230,53 @@ class CameraSensor:
         value / 255 (the same numbers as scaling `render`'s frame). The rows above the
         rendered ones never change: they are written here, once."""
         first = self._first
-        scale = np.array(1.0 / 255.0, np.float32)
-        four = np.array(4, np.uint16)
-        sums, right_shift = self._sums, np.right_shift
+        grey = self._sums
         if view.dtype == np.uint8:
             view[:first] = self._frame[:first]
             out = view[first:]
-            return lambda car: right_shift(sums(car), four, out=out, casting="unsafe")
+            return lambda car: _copyto(out, grey(car), casting="unsafe")
+        scale = np.array(1.0 / 255.0, np.float32)
         np.multiply(self._frame[:first], scale, out=view[:first])
-        out = view[first:]
-        grey, multiply = self._v_out, np.multiply
+        out, multiply = view[first:], np.multiply
 
         def write(car: CarState) -> None:
-            multiply(right_shift(sums(car), four, out=grey), scale, out=out)
+            # Cast, then scale in float32: the numbers numpy's mixed uint16 x float32
+            # multiply gives, without its buffered casting (dear right after the model).
+            _copyto(out, grey(car), casting="unsafe")
+            multiply(out, scale, out=out)
 
         return write
 
     def _summer(self) -> Callable[[CarState], np.ndarray]:
-        """`_sums`: a function (car) giving the rendered rows before the filter's last
-        step, 16 x the grey level, + 8 (uint16, a view into a work array). Every array
-        and view it uses is made here, once: a frame makes none (each costs more than its
-        work, and more again when the model has just had the caches)."""
+        """`_sums`: a function (car) giving the grey levels of the rendered rows (uint16,
+        a view into a work array). Every array and view it uses is made here, once: a
+        frame makes none (each costs more than its work, and more again when the model
+        has just had the caches). Likewise it keeps to numpy's plain loops: no ufunc that
+        casts as it goes (numpy's buffered path), whose code is cold after the model."""
         origin_x, origin_y = self._origin
         coef_bytes, terms, coef, products, rows = self._coef_bytes, self._terms, self._coef, self._products, self._rows
+        acc = self._acc
         steps, origins, cols = rows[2:, :, None], rows[:2, :, None], self._cols
         f, i, lo, hi = self._f, self._i, self._lo, self._hi
         idx, ix = i[1].reshape(-1), i[0].reshape(-1)  # views: the planes are contiguous
         stride, take, samples = self._stride, self._atlas.take, self._samples
-        # The tent filter, [1, 2, 1] = [1, 1] twice, across then along, in uint16: four
-        # sums of two shifted views each, between two buffers.
+        # The tent filter, [1, 2, 1] = [1, 1] twice, across then along, in uint16: the
+        # samples widened, then four sums of two shifted views each, between two buffers.
         span, n = self._span, len(self._samples)
         ping, pong = self._ping, self._pong
+        wide = pong[:n]
         h1, h, v1, v = ping[: n - 1], pong[: n - 2], ping[: n - 2 - span], pong[: n - 2 - 2 * span]
-        a1, b1 = samples[:-1], samples[1:]
+        a1, b1 = wide[:-1], wide[1:]
         a2, b2 = h1[:-1], h1[1:]
         a3, b3 = h[:-span], h[span:]
         a4, b4 = v1[:-span], v1[span:]
-        v_out = self._v_out
+        grey = self._grey
         x0, y0, x1, y1 = self._safe
         cos, sin = math.cos, math.sin
-        add, multiply, add_reduce, clip = np.add, np.multiply, np.add.reduce, np.clip
+        add, multiply, add_reduce, clip, right_shift = np.add, np.multiply, np.add.reduce, np.clip, np.right_shift
         # Scalars as 0-d arrays of the arrays' own types: numpy takes them as they are,
         # without converting a Python number each call (the same results).
-        stride, eight = np.array(stride, idx.dtype), np.array(8, np.uint16)
+        stride, eight, four = np.array(stride, idx.dtype), np.array(8, np.uint16), np.array(4, np.uint16)
 
         def sums(car: CarState) -> np.ndarray:
             heading, x, y = car[2], car[0], car[1]
@@ -276,30 +285,31 @@ class CameraSensor:
             # The car from the fine level's origin, in metres: small numbers, so a track far
             # from the world's origin loses no precision.
             _pack10(coef_bytes, 0, c, c, c, c, s, s, s, s, x - origin_x, y - origin_y)
-            # Per row, in float64 (summed in a fixed order), stored as float32.
-            add_reduce(multiply(terms, coef, out=products), 0, np.float64, rows)
+            # Per row, in float64 (the four terms summed in order), then rounded to float32.
+            add_reduce(multiply(terms, coef, out=products), 0, None, acc)
+            _copyto(rows, acc, casting="unsafe")
             # Per pixel, in float32: texel = origin + column * step.
             multiply(steps, cols, out=f)
-            # Then to integers; truncation is floor: texel coordinates are >= 0. Near the
-            # track the sum is cast as it is made (one pass for two, the same numbers).
-            if x0 <= x <= x1 and y0 <= y <= y1:
-                add(f, origins, out=i, casting="unsafe")
-            else:
-                add(f, origins, out=f)
+            add(f, origins, out=f)
+            # Then to integers, in place; truncation is floor: texel coordinates are >= 0.
+            if not (x0 <= x <= x1 and y0 <= y <= y1):
                 clip(f, lo, hi, out=f)
-                _copyto(i, f, casting="unsafe")
+            _copyto(i, f, casting="unsafe")
             multiply(idx, stride, out=idx)
             add(idx, ix, out=idx)
             # Every index is inside the atlas (its levels reach as far as the rows see, or
             # the lookups were clipped): "wrap" never wraps, and unlike the default it
             # gathers straight into `samples`, without a buffer.
             take(idx, out=samples, mode="wrap")
-            add(a1, b1, dtype=np.uint16, out=h1)
+            _copyto(wide, samples)
+            add(a1, b1, out=h1)
             add(a2, b2, out=h)
             add(a3, b3, out=v1)
             add(a4, b4, out=v)
-            add(v, eight, out=v)  # rounded: (sum + 8) // 16
-            return v_out
+            # Rounded: (sum + 8) // 16, over the whole flat run (one loop, not one a row).
+            add(v, eight, out=v)
+            right_shift(v, four, out=v)
+            return grey
 
         return sums
 

@@ -245,6 +245,58 @@ def test_near_the_track_lookups_need_no_clipping(slug):
         assert fast.render(car).tobytes() == clipped.render(car).tobytes()
 
 
+def plain_frame(camera: CameraSensor, car: CarState) -> np.ndarray:
+    """The camera's frame by its definition, written plainly (fresh arrays, no shared
+    buffers, no casts folded into other passes): per row the four terms summed in order
+    in float64 and rounded to float32; per pixel origin + column * step in float32,
+    clipped off the track's surroundings, truncated; one texel each; the [1, 2, 1] x
+    [1, 2, 1] tent filter, rounded."""
+    x0, y0 = camera._origin
+    c, s = math.cos(car.heading_rad), math.sin(car.heading_rad)
+    coef = np.array([[c] * 4, [s] * 4, [car.x_m - x0, car.y_m - y0, 0.0, 0.0], [1.0] * 4])[:, :, None]
+    p = camera._terms * coef
+    ox, oy, sx, sy = (((p[0] + p[1]) + p[2]) + p[3]).astype(np.float32)[:, :, None]
+    cols = np.arange(PARAMS.width_px + 2, dtype=np.float32)
+    tx, ty = ox + sx * cols, oy + sy * cols
+    bx0, by0, bx1, by1 = camera._safe
+    if not (bx0 <= car.x_m <= bx1 and by0 <= car.y_m <= by1):
+        tx, ty = np.clip(tx, camera._lo[0], camera._hi[0]), np.clip(ty, camera._lo[1], camera._hi[1])
+    atlas = camera._atlas.reshape(-1, camera._stride)
+    texel = atlas[ty.astype(np.int64), tx.astype(np.int64)].astype(np.int64)
+    tent = texel[:, :-2] + 2 * texel[:, 1:-1] + texel[:, 2:]
+    tent = tent[:-2] + 2 * tent[1:-1] + tent[2:]
+    frame = camera._frame.copy()
+    frame[camera._first:] = (tent + 8) >> 4
+    return frame
+
+
+@pytest.mark.parametrize("lateral_m", [0.0, PARAMS.stereo_baseline_m / 2])
+def test_frames_are_the_plain_definition(lateral_m):
+    """The camera's passes (shared buffers, casts of their own, flat runs) give the bytes
+    of the plain definition, on and off the track (clipped), looking every way; so do
+    its writers, into uint8 and float32 buffers, contiguous or strided."""
+    track = load_track("oval-loop")
+    camera = CameraSensor(track, PARAMS, lateral_m=lateral_m)
+    h, w = PARAMS.height_px, PARAMS.width_px
+    floats, strided = np.zeros((h, w), np.float32), np.zeros((h, w, 2), np.float32)
+    greys = np.zeros((h, w), np.uint8)
+    writes = [camera.writer(floats), camera.writer(strided[:, :, 1]), camera.writer(greys)]
+    x0, y0, x1, y1 = track.bounds
+    rng = np.random.default_rng(18)
+    for k in range(60):
+        far = 6.0 if k % 3 == 0 else 0.5  # every third pose well outside: clipped lookups
+        car = CarState(rng.uniform(x0 - far, x1 + far), rng.uniform(y0 - far, y1 + far),
+                       rng.uniform(-math.pi, math.pi), 0.0, 0.0)
+        expected = plain_frame(camera, car)
+        assert camera.render(car).tobytes() == expected.tobytes()
+        for write in writes:
+            write(car)
+        scaled = expected.astype(np.float32) * np.float32(1.0 / 255.0)
+        assert floats.tobytes() == scaled.tobytes()
+        assert np.ascontiguousarray(strided[:, :, 1]).tobytes() == scaled.tobytes()
+        assert greys.tobytes() == expected.tobytes()
+
+
 def test_a_track_far_from_the_origin_looks_the_same():
     near = track_from_array(B.stadium())
     far = track_from_array(B.stadium(offset=(1e5, 1e5)))
