@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
-from django.utils import timezone
 
 from ladder.models import Match
-from tests.league.test_format_migration import _apps_at
+from tests.league.test_format_migration import _apps_at, old_racer_track_and_model
 
 BEFORE = [("ladder", "0001_initial")]
 
@@ -18,18 +17,8 @@ BEFORE = [("ladder", "0001_initial")]
 def test_matches_keep_their_videos_as_ready():
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
     apps = _apps_at(BEFORE)
-    now = timezone.now()
-    user = apps.get_model("auth", "User").objects.create(username="ann")
-    racer = apps.get_model("league", "Racer").objects.create(user=user, alias="Ann", alias_key="ann", created_at=now)
-    track = apps.get_model("tracks", "Track").objects.create(
-        slug="oval", name="Oval", file="tracks/oval.npy", sha256="0" * 64, length_m=20.0,
-        min_width_m=1.0, max_width_m=1.2, waypoints=100,
-    )  # fmt: skip
+    racer, track, model = old_racer_track_and_model(apps)
     race = apps.get_model("league", "Race").objects.create(track=track, laps=1, name="Duels", format="head_to_head")
-    model = apps.get_model("racing", "PolicyModel").objects.create(
-        owner=racer, name="m", onnx="models/x/model.onnx", metadata={"sensor": ["STATE"]},
-        sha256="1" * 64, sensors=["STATE"], action_space_type="continuous", size_bytes=10,
-    )  # fmt: skip
     sub = apps.get_model("racing", "Submission").objects.create(racer=racer, model=model, race=race, status="finished")
     OldMatch = apps.get_model("ladder", "Match")
     common = {"race": race, "racer_a": racer, "racer_b": racer, "submission_a": sub, "submission_b": sub,

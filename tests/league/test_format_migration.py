@@ -24,22 +24,29 @@ def _apps_at(targets):
     return executor.loader.project_state(targets + others).apps
 
 
+def old_racer_track_and_model(apps):
+    """A racer, a track and a model, made with the models of an earlier state."""
+    user = apps.get_model("auth", "User").objects.create(username="ann")
+    racer = apps.get_model("league", "Racer").objects.create(user=user, alias="Ann", alias_key="ann",
+                                                             created_at=timezone.now())
+    track = apps.get_model("tracks", "Track").objects.create(
+        slug="oval", name="Oval", file="tracks/oval.npy", sha256="0" * 64, length_m=20.0,
+        min_width_m=1.0, max_width_m=1.2, waypoints=100,
+    )  # fmt: skip
+    model = apps.get_model("racing", "PolicyModel").objects.create(
+        owner=racer, name="m", onnx="models/x/model.onnx", metadata={"sensor": ["STATE"]},
+        sha256="1" * 64, sensors=["STATE"], action_space_type="continuous", size_bytes=10,
+    )  # fmt: skip
+    return racer, track, model
+
+
 @pytest.mark.django_db(transaction=True)
 def test_races_results_and_board_rows_are_kept_as_time_trials():
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
     apps = _apps_at(BEFORE)
     now = timezone.now()
-    user = apps.get_model("auth", "User").objects.create(username="ann")
-    racer = apps.get_model("league", "Racer").objects.create(user=user, alias="Ann", alias_key="ann", created_at=now)
-    track = apps.get_model("tracks", "Track").objects.create(
-        slug="oval", name="Oval", file="tracks/oval.npy", sha256="0" * 64, length_m=20.0,
-        min_width_m=1.0, max_width_m=1.2, waypoints=100,
-    )  # fmt: skip
+    racer, track, model = old_racer_track_and_model(apps)
     race = apps.get_model("league", "Race").objects.create(track=track, laps=2, off_track_penalty_s=2.0, name="Old")
-    model = apps.get_model("racing", "PolicyModel").objects.create(
-        owner=racer, name="m", onnx="models/x/model.onnx", metadata={"sensor": ["STATE"]},
-        sha256="1" * 64, sensors=["STATE"], action_space_type="continuous", size_bytes=10,
-    )  # fmt: skip
     submission = apps.get_model("racing", "Submission").objects.create(
         racer=racer, model=model, race=race, status="finished"
     )
