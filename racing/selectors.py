@@ -7,7 +7,7 @@ indexed queries, so pages stay fast with thousands of racers.
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from league import access
@@ -103,6 +103,35 @@ def race_leaderboard(race: Race, *, racer: str = "", search: str = "") -> QueryS
     return rows.select_related("racer").order_by("rank")
 
 
+class RankWindow:
+    """A whole board's rows as a paginator reads them: a page is a range of ranks, read
+    through the (race, rank) index. The ranks are stored 1..N without gaps
+    (racing/standings.py re-ranks in the transaction that adds or removes a row), so the
+    rows before a page need not be counted off one by one, as an OFFSET would, and the
+    row count is the last rank."""
+
+    def __init__(self, rows: QuerySet[RaceStanding]):
+        self._rows = rows
+
+    def count(self) -> int:
+        return self._rows.aggregate(last=Max("rank"))["last"] or 0
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list[RaceStanding]:
+        if not isinstance(window, slice) or window.step not in (None, 1):
+            raise TypeError("a RankWindow is read by slices of ranks")
+        start = window.start or 0
+        rows = self._rows.filter(rank__gt=start)
+        return list(rows if window.stop is None else rows.filter(rank__lte=window.stop))
+
+
+def race_board_pages(race: Race) -> RankWindow:
+    """The whole board (no search) for a paginator: `RankWindow`."""
+    return RankWindow(race_leaderboard(race))
+
+
 def race_leader_time(race: Race) -> float | None:
     row = (
         RaceStanding.objects.filter(race=race, rank=1, finished=True)
@@ -140,7 +169,7 @@ def leaderboard_row(row: RaceStanding, leader_time_s: float | None) -> dict:
 def race_leaderboard_rows(race: Race, *, offset: int = 0, limit: int = 50) -> list[dict]:
     """Rows as dicts (rank, racer alias, time_s, gap_s, best lap, ...), for pages."""
     leader = race_leader_time(race)
-    return [leaderboard_row(r, leader) for r in race_leaderboard(race)[offset : offset + limit]]
+    return [leaderboard_row(r, leader) for r in race_board_pages(race)[offset : offset + limit]]
 
 
 def race_top(race: Race, n: int = 3) -> list[dict]:

@@ -36,3 +36,29 @@ def test_home_garage_and_profile():
     profile = racing_selectors.racer_profile(league_selectors.racer_get("ann"))
     assert profile["wins"] == 1 and profile["results"] == 1
     assert profile["races"][0].rank == 1 and profile["seasons"][0].points == 25
+
+
+def test_a_board_page_is_a_range_of_ranks_with_the_same_rows_as_an_offset():
+    """The paginator reads the whole board by rank ranges; the pages are the rows an
+    OFFSET gives, before and after a racer leaves the board (the ranks close up)."""
+    from django.core.paginator import Paginator
+
+    from racing.entrants import entrant_remove
+    from tests.live_support import record_result
+
+    race = f.race()
+    racers = [f.racer(f"Ranked {k:02d}") for k in range(12)]
+    for k, racer in enumerate(racers):
+        record_result(racer, race, 40.0 - k)
+
+    def pages(rows) -> list[list[tuple[int, int]]]:
+        p = Paginator(rows, 5)
+        return [[(r.rank, r.racer_id) for r in p.page(n).object_list] for n in p.page_range]
+
+    window = racing_selectors.race_board_pages(race)
+    assert window.count() == len(window) == 12
+    assert pages(window) == pages(racing_selectors.race_leaderboard(race))
+    assert [r.rank for r in window[0:None]] == list(range(1, 13))
+    entrant_remove(race, racers[5])
+    assert window.count() == 11 and pages(window) == pages(racing_selectors.race_leaderboard(race))
+    assert racing_selectors.race_leaderboard_rows(race, offset=10, limit=5)[0]["rank"] == 11

@@ -336,6 +336,8 @@ class LeaderboardApi(APIView):
         positions = ladder_selectors.ladder_positions(race) if ladder_selectors.is_head_to_head(race) else {}
         if positions:  # head-to-head: the ladder's order and ranks
             rows = ladder_selectors.ladder_order(positions, list(rows))
+        elif not (request.query_params.get("racer") or request.query_params.get("search")):
+            rows = racing_selectors.race_board_pages(race)  # a page: a range of ranks
 
         def shape(row):
             out = {**racing_selectors.leaderboard_row(row, leader), **ladder_selectors.ladder_fields(

@@ -117,7 +117,7 @@ def _board(request, race: Race, racer: Racer | None, now) -> dict:
     filtered = bool(search or alias)
     # `paginator` is the whole board's (the racer count of the page's header); `page` the
     # rows shown, of the filtered board when a racer is searched for.
-    paginator = Paginator(racing_selectors.race_leaderboard(race), BOARD_PAGE_SIZE)
+    paginator = Paginator(racing_selectors.race_board_pages(race), BOARD_PAGE_SIZE)
     shown = paginator
     if filtered:
         shown = Paginator(racing_selectors.race_leaderboard(race, racer=alias, search=search), BOARD_PAGE_SIZE)
