@@ -34,17 +34,15 @@ def ladder_settings(race) -> dict:
     return {api: getattr(stored, field) for api, field in FIELDS.items()}
 
 
-def ladder_settings_errors(race, values: dict, *, race_format: str | None = None, creating: bool = False,
-                           now=None) -> dict[str, list[str]]:
-    """{API name: [message]} for these settings of `race` (its format: `race_format` when it
-    is being set in the same request; `creating`: the race is being made with them, even
-    if it opens at once); {} when they are fine."""
+def ladder_settings_errors(race, values: dict, *, creating: bool = False, now=None) -> dict[str, list[str]]:
+    """{API name: [message]} for these settings of `race` (`creating`: the race is being made
+    with them, even if it opens at once); {} when they are fine."""
     now = now or timezone.now()
     errors: dict[str, list[str]] = {}
     unknown = sorted(set(values) - set(FIELDS))
     for name in unknown:
         errors[name] = [f"Unknown ladder setting; the settings are: {', '.join(FIELDS)}."]
-    if (race_format or race.format) != "head_to_head":
+    if race.format != "head_to_head":
         errors["format"] = ["Ladder settings are for head-to-head races: give format head_to_head with them."]
         return errors
     if "duel_start" in values and values["duel_start"] not in STARTS:
@@ -70,10 +68,10 @@ def ladder_settings_errors(race, values: dict, *, race_format: str | None = None
     return errors
 
 
-def ladder_settings_set(race, *, race_format: str | None = None, creating: bool = False, **values) -> dict:
+def ladder_settings_set(race, *, creating: bool = False, **values) -> dict:
     """Store the given ladder settings of a head-to-head race (the others keep their
     values); the settings after. ValidationError({API name: [message]}) otherwise."""
-    errors = ladder_settings_errors(race, values, race_format=race_format, creating=creating)
+    errors = ladder_settings_errors(race, values, creating=creating)
     if errors:
         raise ValidationError(errors)
     if values:

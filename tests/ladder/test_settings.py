@@ -55,12 +55,14 @@ def test_bad_values_are_refused_by_name_and_nothing_is_stored(values, field, phr
     assert not LadderRules.objects.filter(race=race).exists()
 
 
-def test_another_format_has_no_ladder_unless_it_becomes_head_to_head():
+def test_another_format_has_no_ladder():
     race = _upcoming_h2h()
     race.format = "time_trial"
     race.save(update_fields=["format"])
     assert "head-to-head" in ladder_settings_errors(race, {"finals_size": 4})["format"][0]
-    assert ladder_settings_errors(race, {"finals_size": 4}, race_format="head_to_head") == {}
+    with pytest.raises(ValidationError):
+        ladder_settings_set(race, finals_size=4)
+    assert not LadderRules.objects.filter(race=race).exists()
 
 
 def test_an_opened_race_keeps_its_grid_and_finals_size_but_not_its_budget():
