@@ -107,4 +107,5 @@ def match_replay(request, match_id: int, duel: int):
         "other_duel": 3 - duel, "replay_json_url": reverse("api-match-replay", args=[match.pk, duel]),
         "command": duel_command(match, duel),
         "video_url": reverse("api-match-video", args=[match.pk, duel]) if getattr(match, f"video_{duel}") else None,
+        "video_status": getattr(match, f"video_status_{duel}"),
     })

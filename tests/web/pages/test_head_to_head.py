@@ -47,6 +47,12 @@ def test_the_duel_replay_page_configures_the_player_with_both_cars():
     assert resp.status_code == 200 and f"/api/matches/{match.pk}/replay/2/" in html
     assert match.racer_a.alias in html and match.racer_b.alias in html and 'id="replay-config"' in html
     assert _client().get(f"/matches/{match.pk}/replay/3/").status_code == 404
+    # The duel's video: being rendered (queued with the match), then failed or ready.
+    assert "The video is being rendered" in html
+    Match.objects.filter(pk=match.pk).update(video_status_2="failed")
+    assert "could not be rendered" in _client().get(f"/matches/{match.pk}/replay/2/").content.decode()
+    Match.objects.filter(pk=match.pk).update(video_status_2="ready", video_2="matches/x.mp4")
+    assert f"/api/matches/{match.pk}/video/2/" in _client().get(f"/matches/{match.pk}/replay/2/").content.decode()
 
 
 def test_the_bracket_page_draws_every_round_and_the_champion():
