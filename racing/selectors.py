@@ -104,13 +104,13 @@ def race_leaderboard(race: Race, *, racer: str = "", search: str = "") -> QueryS
 
 
 class RankWindow:
-    """A whole board's rows as a paginator reads them: a page is a range of ranks, read
-    through the (race, rank) index. The ranks are stored 1..N without gaps
-    (racing/standings.py re-ranks in the transaction that adds or removes a row), so the
-    rows before a page need not be counted off one by one, as an OFFSET would, and the
-    row count is the last rank."""
+    """A whole board's rows (a race's or a season's standings) as a paginator reads them:
+    a page is a range of ranks, read through the (race or season, rank) index. The ranks
+    are stored 1..N without gaps (racing/standings.py ranks every row in the transaction
+    that adds or removes one), so the rows before a page need not be counted off one by
+    one, as an OFFSET would, and the row count is the last rank."""
 
-    def __init__(self, rows: QuerySet[RaceStanding]):
+    def __init__(self, rows: QuerySet):
         self._rows = rows
 
     def count(self) -> int:
@@ -119,7 +119,7 @@ class RankWindow:
     def __len__(self) -> int:
         return self.count()
 
-    def __getitem__(self, window: slice) -> list[RaceStanding]:
+    def __getitem__(self, window: slice) -> list:
         if not isinstance(window, slice) or window.step not in (None, 1):
             raise TypeError("a RankWindow is read by slices of ranks")
         start = window.start or 0
@@ -176,6 +176,11 @@ def race_top(race: Race, n: int = 3) -> list[dict]:
     return race_leaderboard_rows(race, limit=n)
 
 
+def season_standing_pages(season: Season) -> RankWindow:
+    """The season's standings for a paginator: `RankWindow`."""
+    return RankWindow(season_standings(season))
+
+
 def season_standings(season: Season) -> QuerySet[SeasonStanding]:
     return SeasonStanding.objects.filter(season=season).select_related("racer").order_by("rank")
 
@@ -183,7 +188,7 @@ def season_standings(season: Season) -> QuerySet[SeasonStanding]:
 def season_standing_rows(season: Season, *, offset: int = 0, limit: int = 100, cells: bool = False) -> list[dict]:
     """Rows of the standings; with `cells`, each racer's result per race
     ({race id: {rank, finished, points}})."""
-    page = list(season_standings(season)[offset : offset + limit])
+    page = season_standing_pages(season)[offset : offset + limit]
     by_racer = season_race_cells(season, [s.racer_id for s in page]) if cells else {}
     rows = []
     for s in page:

@@ -39,8 +39,9 @@ def test_home_garage_and_profile():
 
 
 def test_a_board_page_is_a_range_of_ranks_with_the_same_rows_as_an_offset():
-    """The paginator reads the whole board by rank ranges; the pages are the rows an
-    OFFSET gives, before and after a racer leaves the board (the ranks close up)."""
+    """The paginator reads the whole board (and the season's standings) by rank ranges;
+    the pages are the rows an OFFSET gives, before and after a racer leaves the board (the
+    ranks close up)."""
     from django.core.paginator import Paginator
 
     from racing.entrants import entrant_remove
@@ -62,3 +63,9 @@ def test_a_board_page_is_a_range_of_ranks_with_the_same_rows_as_an_offset():
     entrant_remove(race, racers[5])
     assert window.count() == 11 and pages(window) == pages(racing_selectors.race_leaderboard(race))
     assert racing_selectors.race_leaderboard_rows(race, offset=10, limit=5)[0]["rank"] == 11
+    # The season's standings are read the same way.
+    season = race.season
+    season_window = racing_selectors.season_standing_pages(season)
+    assert season_window.count() == racing_selectors.season_standings(season).count() > 5
+    assert pages(season_window) == pages(racing_selectors.season_standings(season))
+    assert [row["rank"] for row in racing_selectors.season_standing_rows(season, offset=5, limit=3)] == [6, 7, 8]

@@ -154,7 +154,7 @@ class SeasonStandingsApi(APIView):
     @extend_schema(operation_id="seasons_standings_list", responses={200: paginated(SeasonStandingOutput)}, tags=["seasons"])
     def get(self, request, slug: str):
         season = get_object_or_404(Season, slug=slug)
-        return page_response(self, request, racing_selectors.season_standings(season), SeasonStandingOutput)
+        return page_response(self, request, racing_selectors.season_standing_pages(season), SeasonStandingOutput)
 
 
 class SeasonOpenApi(APIView):

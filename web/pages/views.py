@@ -172,7 +172,7 @@ def season_detail(request, slug: str):
     """Season standings: points, wins and the rank in every race."""
     season = get_object_or_404(Season, slug=slug)
     races = list(season.races.select_related("track").order_by("order", "id"))
-    paginator = Paginator(racing_selectors.season_standings(season), STANDINGS_PAGE_SIZE)
+    paginator = Paginator(racing_selectors.season_standing_pages(season), STANDINGS_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     standings = list(page.object_list)
     cells = racing_selectors.season_race_cells(season, [s.racer_id for s in standings])
