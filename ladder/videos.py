@@ -18,12 +18,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
-from django_tasks_db.models import DBTaskResult
 
 from racing.isolation import FONT_DIRS
-from racing.runner import WORKER_LOST_PATH, video_limits
+from racing.runner import video_limits
 from racing.sandbox import SandboxStartError, run_sandboxed
-from racing.videos import VIDEO_TASK_PRIORITY
+from racing.videos import VIDEO_TASK_PRIORITY, video_lease_until, video_tasks, video_tasks_lost
 from racing.workdirs import work_dir
 from tracks.services import track_file_bytes
 
@@ -72,7 +71,7 @@ def match_video_claim(match_id: int, duel: int) -> Match | None:
         if status == VideoStatus.RENDERING and lease and lease > timezone.now():
             return None  # a duplicate task: the other one's worker is alive
         Match.objects.filter(pk=match_id).update(**{f"video_status_{duel}": VideoStatus.RENDERING,
-                                                    f"video_lease_{duel}": timezone.now() + timedelta(seconds=_lease_s())})
+                                                    f"video_lease_{duel}": video_lease_until()})
     return match
 
 
@@ -85,7 +84,7 @@ def match_video_render(match_id: int, duel: int) -> str:
 
     def renew() -> None:
         Match.objects.filter(pk=match_id, **{f"video_status_{duel}": VideoStatus.RENDERING}).update(
-            **{f"video_lease_{duel}": timezone.now() + timedelta(seconds=_lease_s())})
+            **{f"video_lease_{duel}": video_lease_until()})
 
     try:
         name = _render(match, duel, renew)
@@ -125,18 +124,6 @@ def _render(match: Match, duel: int, renew) -> str:
         return field.name
 
 
-def _video_tasks(*statuses: str) -> dict[tuple[int, int], list]:
-    """Queue tasks of duel videos in these statuses by (match id, duel)."""
-    tasks: dict[tuple[int, int], list] = {}
-    rows = DBTaskResult.objects.filter(status__in=statuses, task_path=render_match_video.module_path).only(
-        "id", "status", "started_at", "args_kwargs")
-    for row in rows:
-        args = (row.args_kwargs or {}).get("args") or []
-        if len(args) == 2:
-            tasks.setdefault((args[0], args[1]), []).append(row)
-    return tasks
-
-
 def match_videos_reclaim(now: datetime | None = None, limit: int = 200) -> int:
     """Queue again the duel videos of finished matches whose worker died (rendering with an
     expired lease), whose task a worker took a lease ago without starting it, or that no
@@ -146,7 +133,7 @@ def match_videos_reclaim(now: datetime | None = None, limit: int = 200) -> int:
         return 0
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=_lease_s())
-    running, waiting = _video_tasks("RUNNING"), _video_tasks("READY")
+    running, waiting = video_tasks(render_match_video, "RUNNING"), video_tasks(render_match_video, "READY")
     count = 0
     for duel in DUELS:
         status, lease = f"video_status_{duel}", f"video_lease_{duel}"
@@ -164,10 +151,7 @@ def match_videos_reclaim(now: datetime | None = None, limit: int = 200) -> int:
                 if current not in (VideoStatus.RENDERING, VideoStatus.PENDING, "") or (
                         current == VideoStatus.RENDERING and until and until >= now):
                     continue
-                for row in rows:
-                    DBTaskResult.objects.filter(pk=row.pk, status="RUNNING").update(
-                        status="FAILED", finished_at=now, exception_class_path=WORKER_LOST_PATH,
-                        traceback="The worker stopped while rendering; the video was queued again.")
+                video_tasks_lost(rows, now)
                 Match.objects.filter(pk=pk).update(**{status: VideoStatus.PENDING, lease: None})
                 transaction.on_commit(lambda pk=pk, duel=duel: render_match_video.enqueue(pk, duel))
             count += 1

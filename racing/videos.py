@@ -71,7 +71,7 @@ def _video_labels(result: Result) -> tuple[str, str]:
     return result.racer.alias, title
 
 
-def _lease_until() -> datetime:
+def video_lease_until() -> datetime:
     return timezone.now() + timedelta(seconds=float(settings.RACING["LEASE_S"]))
 
 
@@ -93,7 +93,7 @@ def result_video_claim(result_id: int) -> Result | None:
         if result.video_status == Result.VideoStatus.RENDERING and lease and lease > timezone.now():
             return None  # a duplicate task: the other one's worker is alive
         result.video_status = Result.VideoStatus.RENDERING
-        result.video_lease_expires_at = _lease_until()
+        result.video_lease_expires_at = video_lease_until()
         result.save(update_fields=["video_status", "video_lease_expires_at"])
     return result
 
@@ -108,7 +108,7 @@ def result_video_render(result_id: int) -> str:
 
     def renew() -> None:
         Result.objects.filter(pk=result_id, video_status=Result.VideoStatus.RENDERING).update(
-            video_lease_expires_at=_lease_until()
+            video_lease_expires_at=video_lease_until()
         )
 
     try:
@@ -174,17 +174,26 @@ def render_result_video(result_id: int) -> str:
     return str(result_video_render(result_id))
 
 
-def _video_tasks(*statuses: str) -> dict[int, list]:
-    """Queue tasks of videos in these statuses by result id."""
-    tasks: dict[int, list] = {}
-    rows = DBTaskResult.objects.filter(
-        status__in=statuses, task_path=render_result_video.module_path
-    ).only("id", "status", "started_at", "args_kwargs")
+def video_tasks(task, *statuses: str) -> dict[tuple, list]:
+    """Queue rows of this video task in these statuses, by the task's arguments (a result's
+    video: (result id,); a duel's, ladder/videos.py: (match id, duel))."""
+    tasks: dict[tuple, list] = {}
+    rows = DBTaskResult.objects.filter(status__in=statuses, task_path=task.module_path).only(
+        "id", "status", "started_at", "args_kwargs")
     for row in rows:
         args = (row.args_kwargs or {}).get("args") or []
         if args:
-            tasks.setdefault(args[0], []).append(row)
+            tasks.setdefault(tuple(args), []).append(row)
     return tasks
+
+
+def video_tasks_lost(rows, now: datetime) -> None:
+    """Mark these running task rows as lost with their worker (the video is queued again)."""
+    for row in rows:
+        DBTaskResult.objects.filter(pk=row.pk, status="RUNNING").update(
+            status="FAILED", finished_at=now, exception_class_path=WORKER_LOST_PATH,
+            traceback="The worker stopped while rendering; the video was queued again.",
+        )  # fmt: skip
 
 
 def videos_requeue_missing(limit: int = 500) -> int:
@@ -193,7 +202,7 @@ def videos_requeue_missing(limit: int = 500) -> int:
     were queued; none when the league renders no videos (RACING["VIDEOS"] off)."""
     if not settings.RACING["VIDEOS"]:
         return 0
-    queued_ids = set(_video_tasks("READY", "RUNNING"))
+    queued_ids = {args[0] for args in video_tasks(render_result_video, "READY", "RUNNING")}
     todo = (
         Result.objects.exclude(video_status=Result.VideoStatus.READY)
         .exclude(replay="")
@@ -219,7 +228,7 @@ def videos_reclaim(now: datetime | None = None, limit: int = 500) -> int:
     rendering = Q(video_status=Result.VideoStatus.RENDERING) & (
         Q(video_lease_expires_at__lt=now) | Q(video_lease_expires_at__isnull=True)
     )
-    running = _video_tasks("RUNNING")
+    running = {args[0]: rows for args, rows in video_tasks(render_result_video, "RUNNING").items()}
     stuck_pending = [pk for pk, rows in running.items() if all(r.started_at and r.started_at < cutoff for r in rows)]
     candidates = Result.objects.filter(
         rendering | Q(video_status=Result.VideoStatus.PENDING, pk__in=stuck_pending)
@@ -235,11 +244,7 @@ def videos_reclaim(now: datetime | None = None, limit: int = 500) -> int:
                 continue
             if result.video_status not in (Result.VideoStatus.RENDERING, Result.VideoStatus.PENDING):
                 continue
-            for row in running.get(pk, []):
-                DBTaskResult.objects.filter(pk=row.pk, status="RUNNING").update(
-                    status="FAILED", finished_at=now, exception_class_path=WORKER_LOST_PATH,
-                    traceback="The worker stopped while rendering; the video was queued again.",
-                )  # fmt: skip
+            video_tasks_lost(running.get(pk, []), now)
             result.video_status = Result.VideoStatus.PENDING
             result.video_lease_expires_at = None
             result.save(update_fields=["video_status", "video_lease_expires_at"])
