@@ -1,6 +1,6 @@
 """The new-race form's format section in a real Chromium, desktop and phone: only the
-chosen format's settings show (a stylesheet, no script), and a head-to-bot race made
-through it has the settings typed in."""
+chosen format's settings show (a stylesheet, no script), a race night's settings once it
+is chosen, and a head-to-bot race made through it has the settings typed in."""
 
 from __future__ import annotations
 
@@ -33,6 +33,11 @@ def test_the_format_section_shows_the_chosen_formats_settings(request, viewport,
 
     none = {"objects": False, "fixed_positions": False, "bots": False, "seed": False, "matches_per_hour": False}
     assert shown() == none  # a time trial
+    # How it runs: a race night's settings only once it is chosen.
+    assert tab.is_visible("[name='mode'][value='live']") and not tab.is_visible("[name='countdown_s']")
+    tab.check("input[name='mode'][value='live']")
+    assert tab.is_visible("[name='countdown_s']") and tab.is_visible("[name='self_start']")
+    check_fits(tab, "night-form", viewport)
     tab.check("input[name='format'][value='object_avoidance']")
     assert shown() == {**none, "objects": True, "seed": True}
     tab.check("input[name='placement'][value='fixed']")
@@ -40,11 +45,13 @@ def test_the_format_section_shows_the_chosen_formats_settings(request, viewport,
     tab.check("input[name='format'][value='head_to_head']")  # the ladder's settings, no boxes or bots
     assert shown() == {**none, "matches_per_hour": True}  # each match draws its own seed
     assert tab.is_visible("[name='duel_start'][value='staggered']") and tab.is_visible("[name='finals_size']")
+    assert not tab.is_visible("[name='mode'][value='live']")  # a ladder is never a race night
     check_fits(tab, "ladder-form", viewport)
     tab.check("input[name='format'][value='head_to_bot']")
     assert shown() == {**none, "bots": True, "seed": True}
     check_fits(tab, "formats-form", viewport)
 
+    tab.check("input[name='mode'][value='classic']")
     tab.fill("[name='name']", "Bot Night")
     tab.fill("[name='bots']", "2")
     tab.fill("[name='bot_speed']", "1.1")

@@ -21,6 +21,9 @@ from ladder.settings import ladder_settings_set
 from league import access, community
 from league.models import Race, Racer
 from league.services import racer_for_user
+from nights import control
+from nights.models import LiveRace
+from nights.queue import QueueError
 from racing.entrants import entrant_remove
 from tracks.selectors import tracks_for
 from tracks.services import track_upload as track_upload_service
@@ -57,6 +60,12 @@ def _ladder_set(race: Race, ladder: dict, *, creating: bool = False) -> None:
     every format: another format's race ignores them)."""
     if race.format == "head_to_head" and ladder:
         ladder_settings_set(race, creating=creating, **ladder)
+
+
+def _night_set(race: Race, night: dict) -> None:
+    """Make a new race a race night; one that starts by itself starts when the race opens."""
+    starts_at = race.opens_at if night.get("self_start") else None
+    control.live_settings_set(race, mode=LiveRace.Mode.LIVE, starts_at=starts_at, **night)
 
 
 def _service_errors(form, exc: ValidationError) -> None:
@@ -112,17 +121,23 @@ def race_new(request):
         if form.is_valid():
             try:
                 settings = form.settings()
-                ladder = settings.pop("ladder")
-                with transaction.atomic():  # a ladder refused leaves no race behind
+                ladder, night = settings.pop("ladder"), settings.pop("night", None)
+                with transaction.atomic():  # a ladder or race night refused leaves no race behind
                     race = community.community_race_create(
                         owner=racer_for_user(request.user), track=form.cleaned_data["track"],
                         name=settings.pop("name"), **settings,
                     )  # fmt: skip
                     _ladder_set(race, ladder, creating=True)
+                    if night is not None:
+                        _night_set(race, night)
             except ValidationError as exc:
                 _service_errors(form, exc)
+            except QueueError as exc:
+                form.add_error("mode", str(exc))
             else:
                 share = " Share the invite link below." if race.invite_token else ""
+                if night is not None:
+                    share += " Run the night from its control desk."
                 messages.success(request, f"“{race.name}” is set up.{share}")
                 return redirect("organise-race", race_id=race.pk)
         status = 400

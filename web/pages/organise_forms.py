@@ -16,6 +16,7 @@ from ladder import settings as ladder
 from ladder.models import FINALS_SIZES, MATCHES_PER_HOUR_RANGE
 from league import rules
 from league.models import Race
+from nights.models import COUNTDOWN_RANGE_S, LiveRace
 from simulator.params import SENSORS
 from tracks.models import Track
 from tracks.services import MAX_TRACK_BYTES
@@ -30,6 +31,11 @@ FORMAT_CHOICES = [
     ("head_to_head", "Head-to-head: the racers' models against each other, a ladder and finals"),
 ]
 PLACEMENT_CHOICES = [("random", "Random (from the seed)"), ("fixed", "Fixed (positions below)")]
+MODE_CHOICES = [
+    (LiveRace.Mode.CLASSIC.value, "Open entries: racers submit when they like, each run races at once"),
+    (LiveRace.Mode.LIVE.value, "Race night: racers queue and run one after another, live, in real time"),
+]
+NIGHT_FIELDS = ("countdown_s", "speed_control", "self_start")
 GRID_CHOICES = [("side_by_side", "Side by side"), ("staggered", "Staggered (one car behind)")]
 EXTEND_CHOICES = {"1": timedelta(hours=1), "24": timedelta(days=1), "168": timedelta(days=7)}
 # Names the tz database keeps for old systems; nobody picks them from a list.
@@ -186,6 +192,16 @@ class RaceForm(forms.Form):
         label="Finals", choices=[(n, f"Top {n}") for n in FINALS_SIZES], coerce=int,
         required=False, help_text="Double elimination, when the race closes; fewer if fewer racers are rated.",
     )  # fmt: skip
+    # How it runs, chosen with a new race (nights/control.py); afterwards on its control desk.
+    mode = forms.ChoiceField(label="How it runs", choices=MODE_CHOICES, widget=forms.RadioSelect, required=False)
+    countdown_s = forms.IntegerField(
+        label="Countdown (s)", widget=_number(1, COUNTDOWN_RANGE_S), required=False,
+        help_text=f"Before each run: {_span(COUNTDOWN_RANGE_S)} s.",
+    )  # fmt: skip
+    speed_control = forms.BooleanField(label="Racers may change their speed (0.5x–1.5x)", required=False,
+                                       help_text="A slider on the live page while their run is on; recorded in the replay.")  # fmt: skip
+    self_start = forms.BooleanField(label="Start by itself when the race opens", required=False,
+                                    help_text="Otherwise you start it from the control desk.")  # fmt: skip
     replay_visibility = forms.ChoiceField(
         label="Replays visible to", required=False,
         choices=[("", "Default: everyone for public races, participants otherwise")] + Race.ReplayVisibility.choices,
@@ -206,6 +222,9 @@ class RaceForm(forms.Form):
             for name in list(self.fields):
                 if name not in keep:
                     del self.fields[name]
+        if race is not None:  # a race night is made on the race's control desk once it exists
+            for name in ("mode", *NIGHT_FIELDS):
+                self.fields.pop(name, None)
         if race is None and not self.is_bound:  # a new race: the organiser's own zone (organise.js)
             self.fields["time_zone"].widget.attrs["data-browser-zone"] = ""
         if race is not None and "closes_at" in self.fields:
@@ -217,6 +236,7 @@ class RaceForm(forms.Form):
     @staticmethod
     def initial_defaults() -> dict:
         defaults = {**rules.community_defaults(), **_format_initial(rules.format_defaults()), **ladder.DEFAULTS}
+        defaults.update(mode=LiveRace.Mode.CLASSIC.value, countdown_s=LiveRace._meta.get_field("countdown_s").default)
         defaults["ranking"] = rules.RANKING_OF_TIMING[defaults.pop("timing_method")]
         defaults["off_track_penalty_s"] = None  # by the format (the field's help says)
         return _whole_seconds(defaults)
@@ -237,13 +257,17 @@ class RaceForm(forms.Form):
 
     def settings(self) -> dict:
         """The cleaned values as the service takes them (the track apart, the ladder's
-        settings under "ladder"): the
+        settings under "ladder", a race night's under "night"): the
         ranking as its timing method, the times made aware in the chosen zone. Empty
         times are left out (the service's defaults, or the race's times unchanged)."""
         data = dict(self.cleaned_data)
         data.pop("track", None)
         # The ladder's, apart (the views hand them to ladder.settings for a head-to-head race).
         data["ladder"] = {k: v for k in ladder.FIELDS if (v := data.pop(k, None)) not in (None, "")}
+        # A race night's, apart too (the views hand them to nights.control): None for open entries.
+        night = {k: data.pop(k, None) for k in NIGHT_FIELDS}
+        if data.pop("mode", None) == LiveRace.Mode.LIVE:
+            data["night"] = {k: v for k, v in night.items() if v is not None}
         for name, field in (("objects", "object_count"), ("bot_speed", "bot_speed_m_s")):
             if name in data:
                 data[field] = data.pop(name)
