@@ -51,7 +51,8 @@ def console_races(user, now: datetime | None = None) -> dict[str, list[Race]]:
     """The community races `user` runs (admins: every one), by phase: open closing
     soonest first, upcoming opening soonest first, closed latest first."""
     now = now or timezone.now()
-    races = _with_counts(league_selectors.community_races_run_by(user))
+    # With the race-night settings, for the list's "Race night" mark.
+    races = _with_counts(league_selectors.community_races_run_by(user)).select_related("live")
     return {phase: list(races.filter(q).order_by(*ORDER[phase])) for phase, q in _phases(now).items()}
 
 

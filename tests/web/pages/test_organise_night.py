@@ -75,3 +75,20 @@ def test_a_head_to_head_race_has_no_race_night_card(client, fran):
     client.force_login(fran.user)
     page = client.get(reverse("organise-race", args=[race.pk])).content.decode()
     assert "Make it a race night" not in page and 'name="mode"' not in page
+
+
+def test_the_console_lists_each_race_s_format_ladder_and_night(client, fran):
+    from ladder.settings import ladder_settings_set
+    from nights.control import live_settings_set
+
+    duel = community_race(fran, name="Duel Cup", format="head_to_head")
+    ladder_settings_set(duel, duel_start="staggered", matches_per_hour=12, finals_size=4, creating=True)
+    live_settings_set(community_race(fran, name="Night Trial"), mode=LiveRace.Mode.LIVE)
+    community_race(fran, name="Plain Trial")
+    client.force_login(fran.user)
+
+    html = client.get(reverse("organise")).content.decode()
+    rows = {name: html.split(name, 1)[1].split("</li>", 1)[0] for name in ("Duel Cup", "Night Trial", "Plain Trial")}
+    assert "Head-to-head" in rows["Duel Cup"] and "staggered grid · 12 matches an hour · top 4 finals" in rows["Duel Cup"]
+    assert "Race night" in rows["Night Trial"] and "Race night" not in rows["Plain Trial"]
+    assert "console-race-format" not in rows["Plain Trial"]
