@@ -118,12 +118,12 @@ def race_paced(run: LiveRun, claim: Claim, workdir: Path, *, on_tick=None) -> tu
     race = entry.live_race.race
     with entry.model.onnx.open("rb") as fh:
         onnx_bytes = fh.read()
+    limits = race_limits(wall_s=race.time_cap_s * 2 + WALL_MARGIN_S)
     args = race_args(workdir=workdir, onnx_bytes=onnx_bytes, metadata_bytes=model_metadata_bytes(entry.model),
                      track_bytes=track_file_bytes(race.track), laps=race.laps, timing_method=race.timing_method,
                      off_track_penalty_s=race.off_track_penalty_s, time_cap_s=race.time_cap_s,
                      off_track_limit=race.off_track_limit, reverse=race.reversed,
-                     allowed_sensors=race.allowed_sensors, race_format=race_format(race)) + ["--live"]
-    limits = race_limits(wall_s=race.time_cap_s * 2 + WALL_MARGIN_S)
+                     allowed_sensors=race.allowed_sensors, race_format=race_format(race), limits=limits) + ["--live"]
     leader = leader_of(race)
     state = {"sent": 1.0, "kept_at": 0.0, "frame": None}
 

@@ -74,6 +74,7 @@ def failure_explained(submission: Submission) -> dict | None:
         "located": where["step"] is not None,
         "causes": list(kind.causes),
         "reproduce": reproduce_command(submission.race),
+        "local": kind.local,  # whether the command fails the same way at home
         "track_argument": track_argument(submission.race),
         "has_partial_replay": bool(submission.partial_replay),
     }

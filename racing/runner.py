@@ -54,6 +54,9 @@ class ModelRejected(ValueError):
 VIDEO_TIMEOUT_FLOOR_S = 120.0
 # Sweeps leave a work folder this long after the longest run allowed could have ended.
 SWEEP_MARGIN_S = 600.0
+# A race's child ends itself this long (at most a quarter of the wall clock) before the
+# sandbox would kill it, to write its result and the replay so far (simulator/stops.py).
+STOP_MARGIN_S = 5.0
 
 
 def run_limits(kind: str) -> Limits:
@@ -255,7 +258,7 @@ def race_model(
                      track_bytes=track_bytes, laps=laps, timing_method=timing_method,
                      off_track_penalty_s=off_track_penalty_s, time_cap_s=time_cap_s,
                      off_track_limit=off_track_limit, reverse=reverse, allowed_sensors=allowed_sensors,
-                     race_format=race_format)
+                     race_format=race_format, limits=limits)
     replay = workdir / "replay.json"
 
     def stderr_line(line: str) -> None:
@@ -285,6 +288,13 @@ def race_model(
     return run
 
 
+def stop_after_s(limits: Limits) -> float:
+    """When the child ends a race itself (`race --stop-after`, simulator/stops.py): a little
+    before the sandbox's wall clock would kill it, leaving time to write its result and
+    the replay so far."""
+    return limits.wall_s - min(STOP_MARGIN_S, limits.wall_s / 4)
+
+
 def race_limits(wall_s: float | None = None) -> Limits:
     """The limits of a race; a live race (paced to real time) gives its own wall clock."""
     limits = run_limits("race")
@@ -295,9 +305,10 @@ def race_limits(wall_s: float | None = None) -> Limits:
 def race_args(*, workdir: Path, onnx_bytes: bytes, metadata_bytes: bytes, track_bytes: bytes, laps: int,
               timing_method: str, off_track_penalty_s: float, time_cap_s: float, off_track_limit: int = 0,
               reverse: bool = False, allowed_sensors: list[str] | tuple[str, ...] = (),
-              race_format: RaceFormat | None = None) -> list[str]:
+              race_format: RaceFormat | None = None, limits: Limits | None = None) -> list[str]:
     """The files of a race written into `workdir`, and the child's command line racing
-    them (`python -m simulator race`, result JSON on stdout, replay in replay.json)."""
+    them (`python -m simulator race`, result JSON on stdout, replay in replay.json);
+    with the `limits` it runs under, it stops itself before their wall clock."""
     (workdir / "model.onnx").write_bytes(onnx_bytes)
     (workdir / "model_metadata.json").write_bytes(metadata_bytes)
     (workdir / "track.npy").write_bytes(track_bytes)
@@ -321,6 +332,8 @@ def race_args(*, workdir: Path, onnx_bytes: bytes, metadata_bytes: bytes, track_
         args.append("--reverse")
     if race_format is not None:
         args += format_arguments(race_format)
+    if limits is not None:
+        args += ["--stop-after", f"{stop_after_s(limits):.3f}"]
     return args
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,7 @@ from .policy import check_model, load_policy
 from .race import RaceSetupError, TimeTrial, run_time_trial
 from .render import render_map
 from .replay import write_duel_replay, write_replay
+from .stops import stopping
 from .track import TrackError
 
 DEFAULT_RULES = RaceRules()
@@ -133,6 +135,8 @@ def cmd_race(args) -> int:
         raise UsageError(str(exc)) from None
     if args.replay and not Path(args.replay).resolve().parent.is_dir():
         raise UsageError(f"--replay: folder {Path(args.replay).resolve().parent} does not exist")
+    if args.stop_after is not None and not args.stop_after > 0:
+        raise UsageError("--stop-after is a number of seconds above 0")
     track = _load_track(args.track, args.reverse)
     policy = _load_policy(args)
 
@@ -144,10 +148,11 @@ def cmd_race(args) -> int:
 
     changes = None
     try:
-        if args.live or args.speed_multipliers:
-            result, changes = _race_live(args, policy, track, rules, race_format, on_progress)
-        else:
-            result = run_time_trial(policy, track, rules, on_progress=on_progress, race_format=race_format)
+        with stopping(args.stop_after, started=args.started):
+            if args.live or args.speed_multipliers:
+                result, changes = _race_live(args, policy, track, rules, race_format, on_progress)
+            else:
+                result = run_time_trial(policy, track, rules, on_progress=on_progress, race_format=race_format)
     except (RaceSetupError, FormatError) as exc:
         raise UsageError(str(exc)) from None
     if args.replay:
@@ -508,6 +513,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "one a line; a JSON frame per step and each lap and off-track on stderr")
     r.add_argument("--speed-multipliers", metavar="FILE",
                    help="race again with the speed multipliers a live race recorded (its result or replay JSON)")
+    r.add_argument("--stop-after", type=float, metavar="SECONDS",
+                   help="end the race as failed this many seconds of wall clock after the command started, "
+                        "with its replay so far (the league's sandbox sets it under its own deadline); "
+                        "a run out of CPU time (SIGXCPU) ends the same way")
     _size_caps(r)
     r.set_defaults(func=cmd_race)
 
@@ -582,7 +591,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    started = time.monotonic()  # what `race --stop-after` counts from
     args = build_parser().parse_args(argv)
+    args.started = started
     try:
         return args.func(args)
     except UsageError as exc:

@@ -18,6 +18,9 @@ class FailureKind:
     key: str
     title: str
     causes: tuple[str, ...]
+    # Whether a local run of the same model fails the same way: not for the sandbox's
+    # memory, CPU time and wall clock, which a competitor's own machine does not impose.
+    local: bool = True
 
 
 FAILURE_KINDS: dict[str, FailureKind] = {
@@ -67,18 +70,22 @@ FAILURE_KINDS: dict[str, FailureKind] = {
                 "Intermediate tensors far larger than the input (a Tile, Expand or outer product that blows up).",
                 "A graph that allocates per step and never frees (a growing Loop state).",
             ),
+            local=False,
         ),
         FailureKind(
             "cpu_time", "The race used up its CPU time",
             (
                 "Inference slow on average over the whole race: make the network smaller or cheaper.",
+                "A long time cap with a car that never finishes: every second of race costs 15 inferences.",
             ),
+            local=False,
         ),
         FailureKind(
             "wall_clock", "The race ran out of time",
             (
                 "Inference that stalls (a Loop with a huge trip count) or is slow on every step.",
             ),
+            local=False,
         ),
         FailureKind(
             "signal", "The model crashed the simulator",
@@ -103,6 +110,9 @@ _MESSAGE_KINDS = (
     ("the model returned shape", "shape"),
     ("the model is too slow", "too_slow"),
     ("the model crashed", "crash"),
+    # How simulator/stops.py words the sandbox's limits when it ends a race itself.
+    ("the race used up its cpu time", "cpu_time"),
+    ("the race ran out of time", "wall_clock"),
 )
 
 

@@ -26,6 +26,7 @@ from .formats import TIME_TRIAL, RaceFormat
 from .params import RaceRules, SimParams
 from .policy import Policy, PolicyFailure
 from .race import RaceResult, StepInfo, TimeTrial
+from .stops import RaceStopped
 from .track import Track
 
 SPEED_MULTIPLIER_RANGE = (0.5, 1.5)
@@ -92,23 +93,26 @@ def drive(trial: TimeTrial, policy: Policy, multiplier_at: Callable[[int], float
     changes: Changes = []
     current = 1.0
     n = 0
-    while trial.status == "running":
-        m = multiplier_at(n)
-        if m != current:
-            changes.append([n, m])
-            current = m
-        observe(trial.car, trial.proj)
-        try:
-            steering, speed, action = act()
-        except PolicyFailure as exc:
-            trial.fail(str(exc))
-            break
-        if current != 1.0:
-            speed = min(speed * current, top_speed)
-        info = step(steering, speed, action)
-        if after_step is not None:
-            after_step(trial, info, n, current)
-        n += 1
+    try:
+        while trial.status == "running":
+            m = multiplier_at(n)
+            if m != current:
+                changes.append([n, m])
+                current = m
+            observe(trial.car, trial.proj)
+            try:
+                steering, speed, action = act()
+            except PolicyFailure as exc:
+                trial.fail(str(exc))
+                break
+            if current != 1.0:
+                speed = min(speed * current, top_speed)
+            info = step(steering, speed, action)
+            if after_step is not None:
+                after_step(trial, info, n, current)
+            n += 1
+    except RaceStopped as stop:  # the sandbox's CPU time or wall clock (stops.py)
+        trial.stopped(stop)
     return changes
 
 

@@ -22,6 +22,7 @@ from .formats.camera import ObstacleCamera, drawing_obstacles
 from .params import RaceRules, SimParams
 from .policy import Policy, PolicyFailure
 from .sensors import LidarSensor, StateSensor
+from .stops import RaceStopped
 from .track import Projection, Track, wrap_angle
 from .vehicle import CarState, make_stepper
 
@@ -319,6 +320,12 @@ class TimeTrial:
             "speed_m_s": round(car.speed_m_s, 4),
         }
 
+    def stopped(self, stop: RaceStopped) -> None:
+        """The sandbox's CPU time or wall clock ran out (stops.py): a running trial fails
+        there; one that has just ended keeps its end."""
+        if self.status == "running":
+            self.fail(str(stop))
+
     def step(self, steering_deg: float, speed_m_s: float, action: int = -1) -> StepInfo:
         """Advance one control period under the official rules."""
         # This runs every step of every race: values are read into locals once.
@@ -521,12 +528,15 @@ def run_time_trial(
     observe = trial._observe
     act = policy.act
     step = trial.step
-    while trial.status == "running":
-        observe(trial.car, trial.proj)
-        try:
-            steering, speed, action = act()
-        except PolicyFailure as exc:
-            trial.fail(str(exc))
-            break
-        step(steering, speed, action)
+    try:
+        while trial.status == "running":
+            observe(trial.car, trial.proj)
+            try:
+                steering, speed, action = act()
+            except PolicyFailure as exc:
+                trial.fail(str(exc))
+                break
+            step(steering, speed, action)
+    except RaceStopped as stop:
+        trial.stopped(stop)
     return trial.result(policy.sha256)

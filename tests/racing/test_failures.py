@@ -23,6 +23,7 @@ from simulator import layout as L
 from simulator.failures import FAILURE_KINDS, failure_kind, kind_of_message
 from tests import factories as f
 from tests.conftest import ROOT
+from tests.simulator.builders import slow_step_model
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +66,24 @@ def test_a_failed_run_keeps_where_and_when_it_failed_and_its_replay_so_far():
     assert explained["located"] and explained["has_partial_replay"]
     assert explained["title"] == FAILURE_KINDS["nan"].title
     assert explained["causes"] == list(FAILURE_KINDS["nan"].causes)
+
+
+def test_a_run_out_of_its_wall_clock_is_located_with_its_replay_so_far(settings):
+    # The child stops itself under the sandbox's deadline (simulator/stops.py); a cold race.
+    settings.RACING = {**settings.RACING, "RACE_WALL_S": 3.0, "WARM_RUNNER": False}
+    race = race_with(time_cap_s=600.0, laps=10)
+    racer = f.racer()
+    model = f.policy_model(racer, onnx_bytes=slow_step_model())
+    submission = submission_create(racer=racer, model=model, race=race)
+    assert worker.submission_race(submission.pk) == "failed"
+    submission.refresh_from_db()
+    assert submission.failure["kind"] == "wall_clock" and "ran out of time" in submission.error
+    rows = partial_replay_read(submission)["trajectory"]
+    assert len(rows) == submission.failure["step"] > 0
+
+    explained = failure_explained(submission)
+    assert explained["located"] and explained["has_partial_replay"]
+    assert not explained["local"]  # no sandbox at home: the command does not stop there
 
 
 def test_the_reproduce_command_fails_the_same_way_at_home(tmp_path):

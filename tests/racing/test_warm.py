@@ -20,6 +20,7 @@ from tests.factories import (
     nan_mid_lap_onnx,
     slow_onnx,
 )
+from tests.simulator.builders import endless_model
 
 TRACK = Path(__file__).resolve().parents[2] / "tracks" / "data" / "oval-loop.npy"
 
@@ -76,16 +77,22 @@ def test_the_host_is_reused_after_a_result_and_replaced_after_a_failure():
 
 def test_limits_hold_in_a_warm_race(settings):
     settings.RACING = {**settings.RACING, "RACE_CPU_S": 1.0}
-    slow, _ = _race(slow_onnx())
-    assert slow.kind == "failed" and slow.outcome.limit == "cpu"
+    slow, replay = _race(slow_onnx())
+    # The simulator stops itself at the soft CPU limit (SIGXCPU): where it was, replay so far.
+    assert slow.kind == "failed" and slow.failure["kind"] == "cpu_time" and slow.outcome.returncode == 0
+    assert slow.failure["step"] == len(json.loads(replay)["trajectory"]) > 0
+    assert _host_pid() is None
 
     settings.RACING = {**settings.RACING, "RACE_CPU_S": 300.0, "SANDBOX_MEMORY_MB": 768}
     hog, _ = _race(memory_hog_onnx(3))
     assert hog.kind == "failed" and _host_pid() is None  # the memory cap holds in the fork
 
     settings.RACING = {**settings.RACING, "SANDBOX_MEMORY_MB": 2048, "RACE_WALL_S": 1.0}
-    stuck, _ = _race(slow_onnx())
-    assert stuck.outcome.limit == "wall" and _host_pid() is None
+    late, replay = _race(slow_onnx())  # stops itself a little before the wall clock
+    assert late.kind == "failed" and late.failure["kind"] == "wall_clock"
+    assert late.failure["step"] == len(json.loads(replay)["trajectory"]) > 0
+    stuck, _ = _race(endless_model())  # stuck inside one inference: the sandbox's own kill
+    assert stuck.outcome.limit == "wall" and stuck.failure["kind"] == "wall_clock" and _host_pid() is None
 
 
 def test_a_broken_host_means_a_cold_race_not_a_lost_one():

@@ -311,6 +311,21 @@ def endless_model(faster_than_m_s: float | None = None, speed_m_s: float = 2.0) 
     else:
         fast = b.node("Reshape", b.node("Greater", v, b.const(faster_than_m_s)), b.const([], np.int64))
         trips = b.node("Where", fast, b.const(ENDLESS_TRIPS, np.int64), b.const(1, np.int64))
+    return _looped(b, action, trips)
+
+
+def slow_step_model(trips: int = 4001, speed_m_s: float = 2.0) -> bytes:
+    """Drives straight on at `speed_m_s`, each step slowed by a Loop of `trips` cheap trips
+    (odd: the action comes out as it went in): milliseconds a step, well under the step
+    limit, so a long race runs for seconds."""
+    b = GraphBuilder()
+    v = _state_slice(b, L.STATE_SPEED)
+    action = b.node("Add", b.const([[0.0, unit(speed_m_s, 0.5, 4.0)]]), b.node("Mul", v, b.const(0.0)))
+    return _looped(b, action, b.const(trips, np.int64))
+
+
+def _looped(b: GraphBuilder, action: str, trips: str) -> bytes:
+    """The STATE model whose output is `action` negated `trips` + 1 times, one trip at a time."""
     body = helper.make_graph(
         [helper.make_node("Identity", ["cond_in"], ["cond_out"]),
          helper.make_node("Neg", ["carried_in"], ["carried_out"])],

@@ -483,8 +483,14 @@ class FailureOutput(serializers.Serializer):
     title = serializers.CharField(help_text="The kind in words.")
     message = serializers.CharField(help_text="The simulator's or the sandbox's own message.")
     located = serializers.BooleanField(
-        help_text="False when the sandbox ended the run (memory, CPU time, wall clock, a crash of the "
-        "runtime) before the simulator could say where: the figures below are then null."
+        help_text="False when the sandbox ended the run (memory, a crash of the runtime, or CPU time and "
+        "wall clock past the simulator's own stop) before the simulator could say where: the figures "
+        "below are then null. A run that ran out of CPU time or wall clock is normally stopped by the "
+        "simulator itself, located, with its replay so far."
+    )
+    local = serializers.BooleanField(
+        help_text="Whether `reproduce` fails the same way on your machine: false for the sandbox's memory, "
+        "CPU time and wall clock, which a local run does not have."
     )
     step = serializers.IntegerField(allow_null=True, help_text="Control steps raced before the one that failed (15 a second).")
     clock_s = serializers.FloatField(allow_null=True, help_text="Race clock at the failure, penalties included.")

@@ -42,6 +42,17 @@ def test_the_page_says_where_when_and_why_it_failed(client, failed):
     for cause in FAILURE_KINDS["nan"].causes:
         assert cause in html
     assert "Failed runs do not count against your quota" in html
+    assert "gives the same failure at the same step" in html and "no league sandbox" not in html
+
+
+def test_a_run_the_sandbox_stopped_says_home_has_no_such_limit(client, failed):
+    type(failed).objects.filter(pk=failed.pk).update(failure={
+        **failed.failure, "kind": "cpu_time", "message": "the race used up its CPU time (300 s): ..."})  # fmt: skip
+    html = client.get(reverse("submission", args=[failed.pk])).content.decode()
+    assert FAILURE_KINDS["cpu_time"].title in html and 'data-role="failure-point"' in html
+    assert "your machine has no league sandbox" in html and "gives the same failure" not in html
+    api = client.get(reverse("api-submission", args=[failed.pk])).json()
+    assert api["failure"]["kind"] == "cpu_time" and api["failure"]["local"] is False
 
 
 def test_the_replay_up_to_the_failure_opens_in_the_viewer(client, failed):
