@@ -48,7 +48,7 @@ from .policy import check_model, load_policy
 from .race import RaceSetupError, TimeTrial, run_time_trial
 from .render import render_map
 from .replay import write_duel_replay, write_replay
-from .stops import stopping
+from .stops import RaceStopped, stopping
 from .track import TrackError
 
 DEFAULT_RULES = RaceRules()
@@ -155,6 +155,8 @@ def cmd_race(args) -> int:
                 result = run_time_trial(policy, track, rules, on_progress=on_progress, race_format=race_format)
     except (RaceSetupError, FormatError) as exc:
         raise UsageError(str(exc)) from None
+    except RaceStopped as exc:  # before the first step (the race loops catch it after): nothing raced
+        raise UsageError(f"stopped before the first step: {exc}") from None
     if args.replay:
         try:
             write_replay(args.replay, result, track, args.track, speed_multipliers=changes)

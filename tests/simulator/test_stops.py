@@ -92,10 +92,13 @@ def test_a_race_that_ends_in_time_is_untouched(cli_subprocess, model_package, sh
     assert first["status"] == "finished" and first == second
 
 
-def test_a_stop_of_zero_seconds_is_refused(cli_subprocess, model_package, shipped_track_ref):
+def test_a_stop_of_zero_seconds_is_refused_and_one_already_past_races_nothing(cli_subprocess, model_package, shipped_track_ref):
     model, meta = model_package(B.pursuit_model(1.5))
     done = cli_subprocess("race", model, "--metadata", meta, "--track", shipped_track_ref, "--stop-after", "0")
     assert done.returncode == 2 and "--stop-after is a number of seconds above 0" in done.stderr
+    # Past already when the race would begin (the model took longer to load): nothing raced.
+    late = cli_subprocess("race", model, "--metadata", meta, "--track", shipped_track_ref, "--stop-after", "0.001")
+    assert late.returncode == 2 and "stopped before the first step: the race ran out of time" in late.stderr
 
 
 def test_after_the_race_a_late_signal_is_only_noted():
