@@ -60,12 +60,14 @@ def _run_reclaim(run_id: int, now: datetime) -> LiveRun | None:
     return run
 
 
-def _night_resume(live_id: int, now: datetime) -> None:
+def _night_resume(live_id: int, now: datetime, *, driver_lost: bool = False) -> None:
     """A running night nobody drives: the racer caught counting down goes first again,
-    and a new driver goes on with the queue."""
+    and a new driver goes on with the queue. `driver_lost`: the driver's own run was
+    abandoned (the driver renews that run's lease, so it is gone however recently it
+    was seen)."""
     with transaction.atomic():
         live = LiveRace.objects.select_for_update().get(pk=live_id)
-        if live.state != LiveRace.State.RUNNING or driver_alive(live, now):
+        if live.state != LiveRace.State.RUNNING or (not driver_lost and driver_alive(live, now)):
             return
         live.entries.filter(status=QueueEntry.Status.UP).update(status=QueueEntry.Status.WAITING)
         # The dead driver's hold goes, so the new one takes the night at once (one that was
@@ -84,9 +86,13 @@ def nights_reclaim(sender=None, *, now: datetime | None = None, **kwargs) -> int
             .values_list("pk", flat=True)[:100] if (run := _run_reclaim(pk, now)) is not None]
     for run in runs:
         logger.warning("live run %s of race %s: %s", run.pk, run.entry.live_race.race_id, WORKER_LOST)
-    orphaned = LiveRace.objects.filter(state=LiveRace.State.RUNNING, entries__status=QueueEntry.Status.UP).exclude(
-        driver_seen_at__gt=now - timedelta(seconds=DRIVER_ALIVE_S))
-    nights = {run.entry.live_race_id for run in runs} | set(orphaned.values_list("pk", flat=True))
-    for live_id in nights:
+    lost = {run.entry.live_race_id for run in runs}
+    # A night whose driver died between runs or in a countdown: racers wait, nobody drives.
+    orphaned = LiveRace.objects.filter(
+        state=LiveRace.State.RUNNING, entries__status__in=(QueueEntry.Status.UP, QueueEntry.Status.WAITING),
+    ).exclude(driver_seen_at__gt=now - timedelta(seconds=DRIVER_ALIVE_S)).exclude(pk__in=lost)
+    for live_id in lost:
+        _night_resume(live_id, now, driver_lost=True)
+    for live_id in set(orphaned.values_list("pk", flat=True)):
         _night_resume(live_id, now)
     return len(runs)

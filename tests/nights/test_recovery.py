@@ -1,6 +1,7 @@
 """A worker that dies mid-run: the classic reclaim never races the live run unpaced; the
 run ends as a platform error the facilitator may re-run, the racer caught counting down
-goes first again, and a new driver takes the night on."""
+goes first again, and a new driver takes the night on; the same with a real worker
+process killed mid-run."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from nights.runs import run_start
 from racing.models import Submission
 from racing.worker import submissions_reclaim
 from tests import factories as f
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -103,3 +105,44 @@ def test_a_run_skipped_before_its_worker_died_ends_unrecorded():
     assert run.status == LiveRun.Status.SKIPPED
     assert Submission.objects.get(pk=claim.submission.pk).status == Submission.Status.ERROR
     assert not tasks("race_submission").exists()
+
+
+def test_a_driver_that_died_between_runs_is_replaced():
+    race, _ = night_with(2)
+    worker._take(race.pk)  # a driver took the night, then died before calling anyone up
+    drivers_before = tasks("drive_night").count()
+    assert submissions_reclaim(now=timezone.now()) == 0 and tasks("drive_night").count() == drivers_before
+    later = timezone.now() + timedelta(seconds=worker.DRIVER_ALIVE_S + 1)
+    submissions_reclaim(now=later)
+    assert tasks("drive_night").count() == drivers_before + 1
+
+
+def test_a_lease_shorter_than_the_driver_s_beat_still_resumes_the_night(settings):
+    # The run's lease proves its driver gone, however recently the driver was seen.
+    settings.RACING = {**settings.RACING, "LEASE_S": 3.0}
+    race, _ = night_with(2)
+    entry = driven_until_up(race)
+    QueueEntry.objects.filter(pk=entry.pk).update(status=QueueEntry.Status.RUNNING)
+    run_start(entry)
+    drivers_before = tasks("drive_night").count()
+    assert submissions_reclaim(now=timezone.now() + timedelta(seconds=4)) == 1
+    assert tasks("drive_night").count() == drivers_before + 1
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_run_is_replaced_and_the_night_goes_on(start_worker):
+    race, (first, second) = night_with(2)
+    fast = {"RACING_LEASE_S": "3", "RACING_RECLAIM_INTERVAL_S": "0.5"}
+    dying = start_worker("default", **fast)
+    wait_for(lambda: LiveRun.objects.filter(entry__racer=first).exclude(last_frame={}).exists(),
+             what="the first racer's run to be on track")  # fmt: skip
+    dying.kill()  # mid-run: its sandboxed race dies with it
+
+    start_worker("default", **fast)
+    wait_for(lambda: QueueEntry.objects.filter(racer=second, status=QueueEntry.Status.DONE).exists(),
+             what="the next racer to be run by the new worker")  # fmt: skip
+    run = LiveRun.objects.get(entry__racer=first)
+    assert run.status == LiveRun.Status.ERROR and "worker" in run.error
+    assert QueueEntry.objects.get(racer=first).status == QueueEntry.Status.ERROR  # the facilitator may re-run
+    assert Submission.objects.filter(race=race, status=Submission.Status.FINISHED).count() == 1
+    assert not tasks("race_submission").exists()  # never raced unpaced by the classic worker
