@@ -38,6 +38,19 @@ def render_children(racer: str) -> list[int]:
     return found
 
 
+def _process_lines(pids: list[int]) -> list[str]:
+    lines = []
+    for pid in pids:
+        try:
+            status = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                          if ":\t" in line)  # fmt: skip
+            args = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:200].decode(errors="replace")
+        except OSError:
+            continue
+        lines.append(f"pid {pid} ppid {status.get('PPid')} state {status.get('State')} uid {status.get('Uid')}: {args}")
+    return lines
+
+
 def test_a_killed_video_worker_loses_no_video(start_worker, tmp_path):
     racer = f"Lease Tester {uuid.uuid4().hex[:8]}"
     result = raced_result(f.race(tracks=[f.track("oval-loop")], laps=3), f.racer(racer))
@@ -56,7 +69,10 @@ def test_a_killed_video_worker_loses_no_video(start_worker, tmp_path):
     assert any(left.iterdir())  # the render's folder
     first.kill()
     # The render child dies with its worker (--die-with-parent), not at its time limit.
-    wait_for(lambda: not render_children(racer), timeout_s=10, what="the render child to die")
+    try:
+        wait_for(lambda: not render_children(racer), timeout_s=10, what="the render child to die")
+    except AssertionError as exc:  # rare: say which process outlived its worker, and whose child it is
+        raise AssertionError(f"{exc}: {_process_lines(render_children(racer))}") from None
     result.refresh_from_db()
     assert result.video_status == Result.VideoStatus.RENDERING  # abandoned mid-render
 
