@@ -33,10 +33,15 @@ def format_race_time(seconds: float | None) -> str:
 
 
 def format_gap(seconds: float | None) -> str:
-    """A gap to the leader: "+0.518", "+1:02.000", a tie "+0.000"; no gap (the leader's
-    own row: None) -> "—"."""
+    """A gap to the leader: "+0.518", "+1:02.000", a tie "+0.000" (also one that rounds to
+    it from below); ahead of the leader (a live run against the leader's pace) "-0.008";
+    no gap (the leader's own row: None) -> "—"."""
     time = format_race_time(seconds)
-    return NO_TIME if time == NO_TIME else "+" + time
+    if time == NO_TIME:
+        return NO_TIME
+    if time.startswith("-") and any(digit in time for digit in "123456789"):
+        return time
+    return "+" + time.removeprefix("-")
 
 
 def format_size(n_bytes: int) -> str:

@@ -15,6 +15,9 @@ def test_format_race_time(seconds, text):
 
 def test_format_gap():
     assert format_gap(0.518) == "+0.518" and format_gap(0) == "+0.000" and format_gap(None) == "—"
+    # Ahead of the leader's pace (a live run): one sign, not "+-0.008"; a tie from below is a tie.
+    assert format_gap(-0.008) == "-0.008" and format_gap(-61.5) == "-1:01.500"
+    assert format_gap(-0.0004) == "+0.000" and format_gap(-0.0) == "+0.000"
 
 
 def test_template_filter_needs_no_load():

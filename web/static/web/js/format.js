@@ -69,11 +69,14 @@ export function formatRaceTime(value) {
   return `${sign}${secs}.${ms}`;
 }
 
-/** A gap to the leader: "+0.518", "+1:02.000", a tie "+0.000"; no gap (the leader's own
- * row: null) -> "—". */
+/** A gap to the leader: "+0.518", "+1:02.000", a tie "+0.000" (also one that rounds to it
+ * from below); ahead of the leader (a live run against the leader's pace) "-0.008"; no gap
+ * (the leader's own row: null) -> "—". */
 export function formatGap(value) {
   const time = formatRaceTime(value);
-  return time === NO_TIME ? NO_TIME : "+" + time;
+  if (time === NO_TIME) return NO_TIME;
+  if (time.startsWith("-") && /[1-9]/.test(time)) return time;
+  return "+" + time.replace(/^-/, "");
 }
 
 /** A running clock, minutes always shown so that it keeps its width: 8.067 -> "0:08.067". */
