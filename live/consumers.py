@@ -8,7 +8,8 @@ catches up by itself; afterwards it gets the updates the services publish
 `{"type": "snapshot", "offset": 50, "limit": 50}`.
 
 Race and season streams are public. A submission stream is its owner's only: other
-users and anonymous sockets are closed with 4403 / 4401 before anything is sent.
+users are closed with 4404, exactly as for a submission that does not exist (a page
+answers them 404 too), and anonymous sockets with 4401, before anything is sent.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from .relay import relay
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 
 SNAPSHOT_BURST = 10  # snapshot requests a socket may make at once...
@@ -190,7 +190,7 @@ class SubmissionConsumer(LiveConsumer):
         owned = await database_sync_to_async(self._owned)(user)
         if not owned:
             # Someone else's submission looks exactly like one that does not exist.
-            raise Refused(CLOSE_FORBIDDEN, "You have no submission with this id.")
+            raise Refused(CLOSE_NOT_FOUND, "There is no such submission.")
         return events.submission_group(self.submission_id)
 
     def _owned(self, user) -> bool:

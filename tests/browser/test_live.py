@@ -193,7 +193,7 @@ def test_another_racer_cannot_follow_a_submission(page, web):
            })""",
         submission.pk,
     )
-    assert code == 4403
+    assert code == 4404
 
 
 def test_worker_result_reaches_a_socket_without_redis(web, start_worker):

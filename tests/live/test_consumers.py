@@ -190,7 +190,7 @@ async def test_submission_socket_refuses_another_racer_and_anonymous():
 
     socket = connect(path, other.user)
     assert (await socket.connect())[0]
-    assert await closed_with(socket) == 4403
+    assert await closed_with(socket) == 4404  # as the pages: someone else's is a missing one
 
     socket = connect(path)  # anonymous
     assert (await socket.connect())[0]
@@ -198,7 +198,7 @@ async def test_submission_socket_refuses_another_racer_and_anonymous():
 
     socket = connect("/ws/submissions/999999/", owner.user)  # no such submission: the same
     assert (await socket.connect())[0]
-    assert await closed_with(socket) == 4403
+    assert await closed_with(socket) == 4404
 
 
 async def test_submission_socket_follows_status_progress_and_result(transport):

@@ -125,7 +125,7 @@ def test_submission_socket_on_another_server_refuses_another_racer(redis_server,
         with pytest.raises(WsClosed) as closed:
             while True:
                 assert ws.receive_json()["type"] == "error"
-        assert closed.value.code == 4403
+        assert closed.value.code == 4404
         ws.close()
     finally:
         server.stop()
