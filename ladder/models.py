@@ -37,6 +37,9 @@ class LadderRules(models.Model):
     # that a burst of results schedules one round, not one each.
     round_due_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    class Meta:
+        verbose_name = verbose_name_plural = "ladder rules"
+
     def __str__(self) -> str:
         return f"ladder rules of race {self.race_id}"
 
@@ -103,6 +106,7 @@ class BracketMatch(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["bracket", "stage", "round", "index"], name="one_bracket_slot")]
         ordering = ["bracket", "stage", "round", "index"]
+        verbose_name_plural = "bracket matches"
 
 
 class Match(models.Model):
@@ -156,6 +160,7 @@ class Match(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["race", "status"])]
+        verbose_name_plural = "matches"
 
     def __str__(self) -> str:
         return f"match {self.pk}: {self.racer_a} v {self.racer_b}"
