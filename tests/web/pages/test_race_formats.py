@@ -45,6 +45,26 @@ def test_the_rules_card_says_the_format_and_its_settings(client):
     assert "Format Time trial" in page and "Collision penalty" not in page
 
 
+def test_the_rules_card_names_fixed_boxes_a_ladder_s_ranking_and_a_night(client):
+    from nights.control import live_settings_set
+
+    boxes = F.community_race(format="object_avoidance", placement="fixed", object_count=2,
+                             fixed_positions="inside:20,outside:62.5")  # fmt: skip
+    page = text(client.get(reverse("race", args=[boxes.pk])).content.decode())
+    assert "2 boxes, fixed: inside at 20 %, outside at 62.5 %" in page
+    assert "Seed" not in page  # fixed boxes owe nothing to the seed
+
+    duel = F.community_race(format="head_to_head")
+    page = text(client.get(reverse("race", args=[duel.pk])).content.decode())
+    assert "Ranking The ladder's rating μ − 3σ from the matches" in page and "Ranking Total time" not in page
+
+    night = F.community_race()
+    live_settings_set(night, mode="live", countdown_s=7, speed_control=True)
+    page = text(client.get(reverse("race", args=[night.pk])).content.decode())
+    assert "Race night One racer after another, live a 7 s countdown before each run; racers may change" in page
+    assert "Race night" not in text(client.get(reverse("race", args=[boxes.pk])).content.decode())
+
+
 def test_the_rules_page_explains_fixed_boxes_and_bots(client):
     boxes = F.community_race(format="object_avoidance", placement="fixed", object_count=2,
                              fixed_positions="inside:20,outside:62.5")
