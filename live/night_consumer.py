@@ -82,7 +82,16 @@ class NightHub:
                         await consumer.send(text_data=text)
                 except Exception:  # too slow, or gone: it reconnects and gets a snapshot
                     self.viewers.get(group, set()).discard(consumer)
-                    asyncio.ensure_future(consumer.close(code=CLOSE_TOO_SLOW))
+                    asyncio.ensure_future(_close_quietly(consumer))
+
+
+async def _close_quietly(consumer) -> None:
+    """Close a viewer that was too slow; one already gone raises, and nobody awaits this
+    task to hear it (the log would say "Task exception was never retrieved")."""
+    try:
+        await consumer.close(code=CLOSE_TOO_SLOW)
+    except Exception:
+        pass
 
 
 _hubs: dict[asyncio.AbstractEventLoop, NightHub] = {}
