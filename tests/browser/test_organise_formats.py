@@ -38,8 +38,10 @@ def test_the_format_section_shows_the_chosen_formats_settings(request, viewport,
     tab.check("input[name='mode'][value='live']")
     assert tab.is_visible("[name='countdown_s']") and tab.is_visible("[name='self_start']")
     check_fits(tab, "night-form", viewport)
+    assert not tab.is_visible(".format-blind-note")  # a time trial has nothing to see
     tab.check("input[name='format'][value='object_avoidance']")
     assert shown() == {**none, "objects": True, "seed": True}
+    assert tab.is_visible(".format-blind-note")  # STATE is blind to the boxes
     tab.check("input[name='placement'][value='fixed']")
     assert shown()["fixed_positions"]
     tab.check("input[name='format'][value='head_to_head']")  # the ladder's settings, no boxes or bots
