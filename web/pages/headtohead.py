@@ -4,15 +4,19 @@ and rules, league/access.py who sees what (a private race's pages are 404 to out
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from ladder import selectors as ladder_selectors
-from ladder.matches import duel_command
+from ladder.bracket import FinalsError
+from ladder.matches import duel_command, finals_begin
 from ladder.models import Match
+from ladder.settings import ladder_settings
 from league import access
 from league.models import Race, Racer
 
@@ -62,9 +66,11 @@ def race_matches(request, race_id: int):
     })
 
 
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def race_bracket(request, race_id: int):
     race = _head_to_head_race(request, race_id)
+    if request.method == "POST":  # the race's facilitator starts the finals now
+        return _finals_start(request, race)
     bracket = ladder_selectors.race_bracket(race)
     view = ladder_selectors.bracket_view(bracket) if bracket else None
     columns = []
@@ -81,7 +87,20 @@ def race_bracket(request, race_id: int):
             for p in col["places"]:
                 p["match_url"] = reverse("match-replay", args=[p["match_id"], 1]) if p["match_id"] else None
     return render(request, "league/bracket.html", {"race": race, "bracket": view, "columns": columns,
-                                                   "manages": access.can_manage(race, request.user)})
+                                                   "manages": access.can_manage(race, request.user),
+                                                   "finals_size": ladder_settings(race)["finals_size"]})
+
+
+def _finals_start(request, race: Race):
+    if not access.can_manage(race, request.user):  # a race they may see, so no 404
+        raise PermissionDenied("Only the race's facilitator or an admin starts its finals.")
+    try:
+        finals_begin(race)
+    except FinalsError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "The finals have started: the first round is queued.")
+    return redirect("race-bracket", race_id=race.pk)
 
 
 @require_safe

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from ladder import selectors as ladder_selectors
 from ladder.matches import finals_begin, match_claim, match_record
 from ladder.models import Match
 from tests import factories as f
@@ -65,6 +66,22 @@ def test_the_bracket_page_draws_every_round_and_the_champion():
     html = _client().get(f"/races/{race.pk}/bracket/").content.decode()
     assert "Winners 1" in html and "Grand final" in html and 'id="champion"' in html
     assert html.count('class="bracket-place') >= 2
+
+
+def test_the_facilitator_starts_the_finals_from_the_bracket_page():
+    fran = f.facilitator("Fran Finals")
+    race, racers, match = _world(f.community_race(fran), finals_size=4)
+    page = _client(fran).get(f"/races/{race.pk}/bracket/").content.decode()
+    assert "Start the finals now" in page and "top 4 go into the bracket" in page
+    assert "Start the finals now" not in _client(racers[0]).get(f"/races/{race.pk}/bracket/").content.decode()
+    assert _client(racers[0]).post(f"/races/{race.pk}/bracket/").status_code == 403
+    assert not ladder_selectors.race_bracket(race)
+
+    started = _client(fran).post(f"/races/{race.pk}/bracket/", follow=True)
+    assert ladder_selectors.race_bracket(race) is not None
+    assert "The finals have started" in started.content.decode() and "Winners 1" in started.content.decode()
+    again = _client(fran).post(f"/races/{race.pk}/bracket/", follow=True).content.decode()
+    assert "already" in again.lower()  # the service's own words, as a message
 
 
 def test_a_private_race_s_head_to_head_pages_are_404_to_outsiders():
