@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
 from ladder import selectors as ladder_selectors
@@ -88,7 +89,8 @@ def race_bracket(request, race_id: int):
                 p["match_url"] = reverse("match-replay", args=[p["match_id"], 1]) if p["match_id"] else None
     return render(request, "league/bracket.html", {"race": race, "bracket": view, "columns": columns,
                                                    "manages": access.can_manage(race, request.user),
-                                                   "finals_size": ladder_settings(race)["finals_size"]})
+                                                   "finals_size": ladder_settings(race)["finals_size"],
+                                                   "closed": race.closes_at is not None and race.closes_at <= timezone.now()})
 
 
 def _finals_start(request, race: Race):

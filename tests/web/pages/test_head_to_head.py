@@ -3,12 +3,16 @@ the bracket drawn; the race page links them; a private race's pages are 404 to o
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from ladder import selectors as ladder_selectors
 from ladder.matches import finals_begin, match_claim, match_record
 from ladder.models import Match
+from league.models import Race
 from tests import factories as f
 from tests.web.api.test_head_to_head import _world
 
@@ -82,6 +86,13 @@ def test_the_facilitator_starts_the_finals_from_the_bracket_page():
     assert "The finals have started" in started.content.decode() and "Winners 1" in started.content.decode()
     again = _client(fran).post(f"/races/{race.pk}/bracket/", follow=True).content.decode()
     assert "already" in again.lower()  # the service's own words, as a message
+
+
+def test_a_closed_race_s_bracket_page_says_the_finals_are_coming():
+    race, racers, match = _world(finals_size=4)
+    Race.objects.filter(pk=race.pk).update(closes_at=timezone.now() - timedelta(seconds=5))
+    page = _client().get(f"/races/{race.pk}/bracket/").content.decode()
+    assert "The race has closed: the finals start once the ladder's last matches are in" in page
 
 
 def test_a_private_race_s_head_to_head_pages_are_404_to_outsiders():
