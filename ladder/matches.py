@@ -16,13 +16,13 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from racing.failures import track_argument
 from racing.models import Submission
 from racing.runner import PlatformFault
 from racing.uploads import model_metadata_bytes
 from racing.workdirs import work_dir
 from simulator.duel import DuelSettings
 from simulator.formats import SEED_RANGE
+from tracks.selectors import track_cli_argument
 from tracks.services import track_file_bytes
 
 from . import ratings
@@ -88,7 +88,7 @@ def duel_command(match: Match, duel: int) -> str:
     """The duel at home: `python -m simulator duel` with the two models in folders a/ and b/."""
     args = ["python", "-m", "simulator", "duel", "a/model.onnx", "b/model.onnx",
             "--metadata-a", "a/model_metadata.json", "--metadata-b", "b/model_metadata.json",
-            "--track", track_argument(match.race), *match_flags(match)]
+            "--track", track_cli_argument(match.race.track), *match_flags(match)]
     return shlex.join(args + (["--swap"] if duel == 2 else []) + ["--json"])
 
 

@@ -15,7 +15,7 @@ from league.models import Race
 from league.rules import race_format
 from simulator.failures import failure_kind
 from simulator.params import DEFAULT_MAX_METADATA_BYTES, DEFAULT_MAX_MODEL_BYTES, SENSORS
-from tracks.selectors import track_geometry
+from tracks.selectors import track_cli_argument, track_geometry
 
 from .models import Submission
 from .replays import replay_file_read
@@ -25,18 +25,12 @@ from .runner import format_arguments
 WHERE_KEYS = ("step", "clock_s", "lap", "laps_completed", "progress", "x_m", "y_m", "heading_rad", "speed_m_s")
 
 
-def track_argument(race: Race) -> str:
-    """What `--track` takes to race this race's track at home: a shipped track's slug, or
-    the track's file (downloaded from its page) for any other."""
-    return race.track.slug if race.track.is_shipped else f"{race.track.slug}.npy"
-
-
 def reproduce_command(race: Race, *, json_output: bool = True) -> str:
     """The exact `python -m simulator race` command of this race's settings, for the
     model's files in the current folder (what the league's worker runs, paths aside)."""
     args = [
         "python", "-m", "simulator", "race", "model.onnx", "--metadata", "model_metadata.json",
-        "--track", track_argument(race), "--laps", str(race.laps), "--timing", race.timing_method,
+        "--track", track_cli_argument(race.track), "--laps", str(race.laps), "--timing", race.timing_method,
         "--penalty", f"{float(race.off_track_penalty_s):g}", "--time-cap", f"{float(race.time_cap_s):g}",
     ]  # fmt: skip
     if race.allowed_sensors and set(race.allowed_sensors) != set(SENSORS):  # the default: all
@@ -75,7 +69,7 @@ def failure_explained(submission: Submission) -> dict | None:
         "causes": list(kind.causes),
         "reproduce": reproduce_command(submission.race),
         "local": kind.local,  # whether the command fails the same way at home
-        "track_argument": track_argument(submission.race),
+        "track_argument": track_cli_argument(submission.race.track),
         "has_partial_replay": bool(submission.partial_replay),
     }
 
@@ -91,7 +85,7 @@ def partial_replay_payload(submission: Submission) -> dict:
     data = partial_replay_read(submission)
     race = submission.race
     track = dict(data.get("track") or {})
-    track["ref"] = track_argument(race)
+    track["ref"] = track_cli_argument(race.track)
     track.update(track_geometry(race.track, reverse=bool(track.get("reversed"))))
     data["track"] = track
     data["meta"] = {

@@ -16,6 +16,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .track_checks import geometry_problem
+
 MIN_WAYPOINTS = 5
 MAX_COORDINATE_M = 1e7
 MIN_HALF_WIDTH_M = 0.02
@@ -256,7 +258,9 @@ class Track:
 
 
 def track_from_array(arr: object, name: str = "") -> Track:
-    """Validate and clean a DeepRacer waypoint array; raise TrackError with the reason."""
+    """Validate and clean a DeepRacer waypoint array; raise TrackError with the reason.
+    The file's shape as a track (sides, crossings, a closed loop, width) is checked by
+    `track_checks.geometry_problem`, which only refuses: what it accepts is unchanged."""
     if not isinstance(arr, np.ndarray):
         raise TrackError(f"track is not a numpy array (got {type(arr).__name__})")
     if arr.dtype.kind not in "fiu":
@@ -286,13 +290,17 @@ def track_from_array(arr: object, name: str = "") -> Track:
         raise TrackError(
             f"track has {len(a)} distinct waypoints, at least {MIN_WAYPOINTS} are needed"
         )
+    rows = np.asarray(keep[: len(a)])  # each waypoint's row in the file, for the messages
     track = Track(a, name=name)
     narrow = np.minimum(track.left_half_width_m, track.right_half_width_m) < MIN_HALF_WIDTH_M
     if narrow.any():
         raise TrackError(
-            f"track has (almost) zero width at waypoint {int(np.argmax(narrow))}: "
+            f"track has (almost) zero width at waypoint {rows[int(np.argmax(narrow))]}: "
             "the borders must lie on both sides of the centre line"
         )
+    problem = geometry_problem(track.center, track.left, track.right, inner_is_left=not track.clockwise, rows=rows)
+    if problem:
+        raise TrackError(problem)
     return track
 
 

@@ -14,6 +14,12 @@ def track_list() -> QuerySet[Track]:
     return Track.objects.filter(is_public=True).annotate(race_count=Count("races")).order_by("name")
 
 
+def track_cli_argument(track: Track) -> str:
+    """What `--track` takes to race on `track` at home: a shipped track's slug, or the
+    track's file (downloaded from its page) for any other."""
+    return track.slug if track.is_shipped else f"{track.slug}.npy"
+
+
 def tracks_for(user) -> QuerySet[Track]:
     """The tracks `user` may race on: everyone's, plus their own uploads (admins: all)."""
     tracks = Track.objects.all()

@@ -4,6 +4,7 @@ track."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
@@ -62,6 +63,24 @@ def test_a_bad_file_is_400_saying_what_is_wrong(fran, tmp_path, case):
     assert resp.status_code == 400
     assert list(resp.json()) == ["npy"] and reason in resp.json()["npy"][0], resp.json()
     assert not pickle_marker(path).exists()  # never unpickled
+    assert not Track.objects.exists()
+
+
+def test_random_numbers_are_400_naming_the_waypoint_and_the_fix(fran):
+    # The QA report's upload: a (10, 6) float array that is a star of crossing borders.
+    resp = upload(f.api_client(fran), npy_bytes(np.random.default_rng(0).random((10, 6))), name="Bad Open")
+    assert resp.status_code == 400
+    assert resp.json()["npy"] == [(
+        "This is not a usable track: waypoint 0: the outer border is on the inner side of the centre line: "
+        "the columns are centre x,y, inner x,y, outer x,y, each border on its own side all the way round."
+    )]  # fmt: skip
+    assert list(resp.json()) == ["npy"]
+    assert not Track.objects.exists()
+
+
+def test_a_track_that_overlaps_itself_is_400(fran):
+    resp = upload(f.api_client(fran), npy_bytes(stadium(radius_m=0.3, width_m=0.9)))
+    assert resp.status_code == 400 and "the road overlaps itself" in resp.json()["npy"][0]
     assert not Track.objects.exists()
 
 

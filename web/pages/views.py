@@ -215,7 +215,8 @@ def track_detail(request, slug: str):
     return render(
         request,
         "league/track.html",
-        {"track": track, "races": races, "leaders": racing_selectors.race_leaders(races)},
+        {"track": track, "races": races, "leaders": racing_selectors.race_leaders(races),
+         "track_argument": track_selectors.track_cli_argument(track)},
     )
 
 
