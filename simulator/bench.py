@@ -21,10 +21,11 @@ from .catalog import list_tracks, load_track
 from .drivers import house_drivers, pursuit_mlp
 from .formats import TIME_TRIAL, RaceFormat
 from .metadata import DEFAULT_CONTINUOUS_SPACE
+from .observation import build_sensors, make_observer, start_state
 from .onnx_build import camera_cnn, mlp
 from .params import RaceRules, SimParams
 from .policy import load_policy
-from .race import TimeTrial, build_sensors, make_observer, run_time_trial, start_state
+from .race import TimeTrial, run_time_trial
 from .vehicle import CarState, make_stepper
 
 

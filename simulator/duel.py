@@ -28,9 +28,10 @@ import numpy as np
 
 from .formats import OBSTACLES, FormatError, RaceFormat
 from .formats.geometry import Rect, first_contact, half_diagonal_m
+from .observation import make_observer
 from .params import RaceRules, SimParams
 from .policy import Policy, PolicyFailure
-from .race import RaceResult, TimeTrial, make_observer
+from .race import RaceResult, TimeTrial
 from .track import Track
 from .vehicle import CarState, make_stepper
 

@@ -23,6 +23,13 @@ from .params import DEFAULT_MAX_MODEL_BYTES, CameraParams, LidarParams
 
 ALLOWED_DOMAINS = ("", "ai.onnx", "ai.onnx.ml")
 
+# What a file that is not ONNX should have been, and how to find out before uploading.
+NOT_ONNX_FIX = (
+    "Expected the policy exported to ONNX (torch.onnx.export, or tf2onnx for TensorFlow); "
+    "a DeepRacer console export (.tar.gz) is converted by `python -m simulator import`. "
+    "Run `python -m simulator check model.onnx` on your machine to check the file before uploading it."
+)
+
 
 @dataclass(frozen=True)
 class InputSpec:
@@ -97,20 +104,54 @@ def _input_spec(name: str, sensor: str, dims: list, dtype: str, cam: CameraParam
             return InputSpec(name, sensor, (1, h, w, c), dtype, "NHWC")
         if _match(dims, (1, c, h, w)):
             return InputSpec(name, sensor, (1, c, h, w), dtype, "NCHW")
-        what = "two grayscale {w}x{h} images (left, right)" if c == 2 else "a grayscale {w}x{h} image"
-        raise ModelError(
-            "onnx",
-            f"camera input {name!r} has shape {_shape_str(dims)}; expected [1,{h},{w},{c}] (NHWC) "
-            f"or [1,{c},{h},{w}] (NCHW) for " + what.format(w=w, h=h),
-        )
+        raise ModelError("onnx", f"camera input {name!r} has shape {_shape_str(dims)}; expected "
+                                 + _expected_shape(sensor, cam, lidar))  # fmt: skip
     size = L.STATE_SIZE if sensor == "STATE" else lidar.beams
     if dtype != "float32":
         raise ModelError("onnx", f"{sensor} input {name!r} is {dtype}; declare it float32")
     if not _match(dims, (1, size)):
         raise ModelError(
-            "onnx", f"{sensor} input {name!r} has shape {_shape_str(dims)}; expected [1,{size}]"
+            "onnx", f"{sensor} input {name!r} has shape {_shape_str(dims)}; expected {_expected_shape(sensor, cam, lidar)}"
         )
     return InputSpec(name, sensor, (1, size), "float32")
+
+
+def _expected_shape(sensor: str, cam: CameraParams, lidar: LidarParams) -> str:
+    """The input shape a sensor's model declares, in words."""
+    if sensor in L.CAMERA_SENSORS:
+        h, w = cam.height_px, cam.width_px
+        c = 2 if sensor == "STEREO_CAMERAS" else 1
+        what = f"two grayscale {w}x{h} images (left, right)" if c == 2 else f"a grayscale {w}x{h} image"
+        return f"[1,{h},{w},{c}] (NHWC) or [1,{c},{h},{w}] (NCHW) for {what}"
+    return f"[1,{L.STATE_SIZE if sensor == 'STATE' else lidar.beams}]"
+
+
+def _sensor_of_shape(dims: list, cam: CameraParams, lidar: LidarParams) -> tuple[str, str] | None:
+    """(sensor, what the input holds) for an input shaped as one sensor's, else None."""
+    h, w = cam.height_px, cam.width_px
+    fits = [
+        ("STATE", (1, L.STATE_SIZE), f"STATE's {L.STATE_SIZE} values"),
+        ("LIDAR", (1, lidar.beams), f"LIDAR's {lidar.beams} ranges"),
+        *[("FRONT_FACING_CAMERA", shape, f"a {w}x{h} grayscale camera image (FRONT_FACING_CAMERA)")
+          for shape in ((1, h, w, 1), (1, 1, h, w))],
+        *[("STEREO_CAMERAS", shape, f"two {w}x{h} grayscale camera images (STEREO_CAMERAS)")
+          for shape in ((1, h, w, 2), (1, 2, h, w))],
+    ]  # fmt: skip
+    return next(((sensor, what) for sensor, shape, what in fits if _match(dims, shape)), None)
+
+
+def _refuse_other_sensor(dims: list, sensor: str, cam: CameraParams, lidar: LidarParams) -> None:
+    """A one-input model shaped for another sensor than the metadata names: usually the
+    metadata's `sensor` is the mistake (copied from another model), so say so there."""
+    fit = _sensor_of_shape(dims, cam, lidar)
+    if fit is None or fit[0] == sensor:
+        return
+    other, what = fit
+    raise ModelError(
+        "metadata",
+        f'the metadata names {sensor} while the model takes {what}: fix "sensor" in model_metadata.json '
+        f'(["{other}"]), or export the model for {sensor}: {_expected_shape(sensor, cam, lidar)}',
+    )
 
 
 def _refuse_external_data(onnx, graph) -> None:
@@ -162,9 +203,9 @@ def _load(onnx_bytes: bytes, max_model_bytes: int):
     try:
         model = onnx.load_model_from_string(onnx_bytes)
     except (DecodeError, ValueError, RuntimeError) as exc:
-        raise ModelError("onnx", f"the file is not an ONNX model ({type(exc).__name__})") from None
+        raise ModelError("onnx", f"the file is not an ONNX model ({type(exc).__name__}). {NOT_ONNX_FIX}") from None
     if not model.HasField("graph") or not model.graph.node:
-        raise ModelError("onnx", "the file is not an ONNX model (no graph); export it with torch.onnx.export or tf2onnx")
+        raise ModelError("onnx", f"the file is not an ONNX model (no graph). {NOT_ONNX_FIX}")
     for opset in model.opset_import:
         if opset.domain not in ALLOWED_DOMAINS:
             raise ModelError(
@@ -307,6 +348,8 @@ def inspect_model(
     for vi, sensor in pairs:
         elem = vi.type.tensor_type.elem_type
         dtype = _ONNX_DTYPES.get(elem, f"type {elem}")
+        if len(pairs) == 1:  # its sensor is the metadata's word; several inputs are named
+            _refuse_other_sensor(_dims(vi), sensor, camera, lidar)
         specs.append(_input_spec(vi.name, sensor, _dims(vi), dtype, camera, lidar))
     if not model.graph.output:
         raise ModelError("onnx", "the model has no outputs")

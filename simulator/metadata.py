@@ -178,8 +178,10 @@ def _continuous_ranges(space: Any) -> list[tuple[float, float]]:
         r = space[key]
         if not isinstance(r, dict) or "low" not in r or "high" not in r:
             raise ModelError("metadata", f'continuous "{key}" needs "low" and "high"')
-        low = check(_number(r["low"], f"{key} low"), f"{key} low")
-        high = check(_number(r["high"], f"{key} high"), f"{key} high")
+        # "the speed low": a message starts with a word, not a key (an upload's message
+        # gets a capital first letter, which made "Steering_angle low").
+        low = check(_number(r["low"], f"the {key} low"), f"the {key} low")
+        high = check(_number(r["high"], f"the {key} high"), f"the {key} high")
         if low > high:
             raise ModelError("metadata", f'continuous "{key}" has low {low:g} above high {high:g}')
         ranges.append((low, high))

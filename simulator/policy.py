@@ -12,16 +12,18 @@ so it does not load onnxruntime (about 30 MB).
 
 from __future__ import annotations
 
-from functools import partial
+from functools import lru_cache, partial
 from time import perf_counter
 from typing import Callable
 
 import numpy as np
 
 from .actions import ActionMap
+from .failures import kind_of_message
 from .inspection import ModelInfo, inspect_model
 from .layout import ACTION_SPEED, ACTION_STEERING
 from .metadata import ModelError, ModelMetadata, parse_metadata
+from .observation import make_observer, start_state
 from .params import (
     DEFAULT_MAX_METADATA_BYTES,
     DEFAULT_MAX_MODEL_BYTES,
@@ -29,7 +31,10 @@ from .params import (
     CarParams,
     LidarParams,
     PolicyLimits,
+    SimParams,
 )
+from .track import Track, track_from_array
+from .trackgen import DESIGNS, build_track_array
 from .watchdog import InferenceWatch
 
 _CONTROL_HZ = CarParams().control_hz  # for messages: the budget is one control period
@@ -251,22 +256,50 @@ def load_policy(
     return Policy(onnx_bytes, meta, **policy_kwargs)
 
 
+# The trial inference's track: the shipped beginner oval. Built from its design, because
+# the sandboxed check sees the simulator's folder only, not tracks/data; the design gives
+# the shipped file bit for bit (tests/simulator/test_policy.py).
+TRIAL_TRACK = "oval-loop"
+
+
+@lru_cache(maxsize=1)
+def trial_track() -> Track:
+    design = next(d for d in DESIGNS if d.slug == TRIAL_TRACK)
+    return track_from_array(build_track_array(design), name=TRIAL_TRACK)
+
+
+def observe_start_line(buffers: dict[str, np.ndarray]) -> None:
+    """Fill the buffers with what the model sees first in a race: the car at rest on the
+    start line of `TRIAL_TRACK` (observation.py, as a race does)."""
+    track = trial_track()
+    car = start_state(track)
+    proj = track.project(car.x_m, car.y_m, hint=track.waypoint_index_at(0.0))
+    make_observer(buffers, track, SimParams())(car, proj)
+
+
 def trial_inference(policy: Policy, runs: int = 5) -> float:
-    """Run the model a few times on neutral inputs; returns ms per inference.
+    """Run the model a few times on the start line's observation; returns ms per inference.
 
     Raises ModelError (field "onnx") naming what went wrong, so an upload is refused
-    before it ever reaches a race.
+    before it ever reaches a race: a model that fails on the first observation of every
+    race (NaN for a car at rest, say) would fail every race at its first step.
     """
-    for spec in policy.info.inputs:
-        buf = policy.buffers[spec.sensor]
-        buf[...] = 0.5 if spec.dtype == "float32" else 128
+    observe_start_line(policy.buffers)
     policy.reset_clock()
     t0 = perf_counter()
     try:
         for _ in range(runs):
             policy.act()
     except PolicyFailure as exc:
-        raise ModelError("onnx", f"trial inference failed: {exc}") from None
+        where = f"the first observation of a race (the start line of {TRIAL_TRACK}, the car at rest)"
+        if kind_of_message(str(exc)) == "nan":
+            raise ModelError(
+                "onnx",
+                f"trial inference failed: {exc} on {where}, so it would fail every race at its first step. "
+                "Look for a division or logarithm of zero in the exported graph (the speed is 0 there), and "
+                f"try it with `python -m simulator race model.onnx --track {TRIAL_TRACK}`",
+            ) from None
+        raise ModelError("onnx", f"trial inference failed: {exc} (on {where})") from None
     ms = (perf_counter() - t0) / runs * 1000.0
     if ms / 1000.0 > policy.limits.mean_step_budget_s:
         raise ModelError(

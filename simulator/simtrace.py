@@ -48,7 +48,7 @@ from typing import Iterator, TextIO
 import numpy as np
 
 from . import layout as L
-from .race import start_state
+from .observation import start_state
 from .replay import track_as_raced
 from .track import Track
 

@@ -105,6 +105,42 @@ def test_refused(refused, case):
     refused(lambda: inspect(make(), meta), "onnx", phrase)
 
 
+@pytest.mark.parametrize("make", [
+    lambda: b"this is not a neural network\n" * 20,
+    lambda: b'{"action_space": []}',  # the metadata in the model's place
+    B.no_graph_model,
+])  # fmt: skip
+def test_a_file_that_is_not_onnx_is_told_what_to_upload_and_how_to_check(refused, make):
+    message = refused(lambda: inspect(make()), "onnx", "the file is not an ONNX model")
+    assert "Expected the policy exported to ONNX (torch.onnx.export, or tf2onnx for TensorFlow)" in message
+    assert "a DeepRacer console export (.tar.gz) is converted by `python -m simulator import`" in message
+    assert "`python -m simulator check model.onnx`" in message
+
+
+# A one-input model shaped for another sensor than its metadata names: (model, metadata
+# sensor, the sensor it fits, what it takes).
+OTHER_SENSOR = {
+    "state-model-lidar-metadata": (lambda: B.constant_model([0, 0]), "LIDAR", "STATE", "STATE's 26 values"),
+    "lidar-model-state-metadata": (lambda: B.constant_model([0, 0], sensor="LIDAR"), "STATE", "LIDAR", "LIDAR's 64 ranges"),
+    "camera-model-state-metadata": (lambda: B.camera_mean_model("NCHW"), "STATE", "FRONT_FACING_CAMERA",
+                                    "a 160x120 grayscale camera image (FRONT_FACING_CAMERA)"),
+    "state-model-camera-metadata": (lambda: B.constant_model([0, 0], input_name="camera"), "FRONT_FACING_CAMERA",
+                                    "STATE", "STATE's 26 values"),
+    "stereo-model-camera-metadata": (
+        lambda: B.constant_model([0, 0], sensor="FRONT_FACING_CAMERA", input_shape=[1, 120, 160, 2]),
+        "FRONT_FACING_CAMERA", "STEREO_CAMERAS", "two 160x120 grayscale camera images (STEREO_CAMERAS)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OTHER_SENSOR))
+def test_a_model_for_another_sensor_is_a_metadata_error_naming_the_fix(refused, case):
+    make, named, fits, takes = OTHER_SENSOR[case]
+    message = refused(lambda: inspect(make(), B.continuous_metadata(sensor=named)), "metadata",
+                      f"the metadata names {named} while the model takes {takes}")
+    assert f'fix "sensor" in model_metadata.json (["{fits}"]), or export the model for {named}: ' in message
+    assert message.endswith("]" if named in ("STATE", "LIDAR") else "image")  # the shape that sensor takes
+
+
 def test_the_size_cap_is_the_callers(refused, pursuit_bytes):
     n = len(pursuit_bytes)
     refused(lambda: inspect(pursuit_bytes, max_model_bytes=n - 1), "onnx", f"({n:,} bytes)")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from simulator.metadata import DEFAULT_CONTINUOUS_SPACE, parse_metadata
+from simulator.metadata import DEFAULT_CONTINUOUS_SPACE, ModelError, parse_metadata
 from simulator.params import DEFAULT_MAX_METADATA_BYTES, CarParams
 
 from . import builders as B
@@ -84,6 +84,9 @@ METADATA_ERRORS = {
     "steering-over-30": (_meta(action_space=_space(steer=(-30, 31))), "steering must be within -30..30"),
     "discrete-steering-over-30": (
         B.discrete_metadata([(0, 1), (45, 1)]), "action 1 steering_angle is 45 deg; steering must be within -30..30"),
+    "steering-low": (_meta(action_space=_space(steer=(-45, 30))),
+                     "the steering_angle low is -45 deg; steering must be within -30..30 degrees"),
+    "speed-high-not-a-number": (_meta(action_space=_space(speed=(0.5, "4"))), 'the speed high must be a number, got "4"'),
     "speed-too-high": (_meta(action_space=_space(speed=(0.5, 5))), "speed must be within 0.1..4"),
     "speed-too-low": (B.discrete_metadata([(0, 0.05)]), "speed must be within 0.1..4"),
     "speed-not-a-number": (B.discrete_metadata([(0, "fast")]), 'action 0 speed must be a number, got "fast"'),
@@ -108,6 +111,15 @@ METADATA_ERRORS = {
 def test_metadata_errors(refused, case):
     source, phrase = METADATA_ERRORS[case]
     refused(lambda: parse_metadata(source), "metadata", phrase)
+
+
+@pytest.mark.parametrize("case", sorted(METADATA_ERRORS))
+def test_metadata_errors_start_with_a_word_not_a_key(case):
+    # The upload capitalises a message's first letter: "Steering_angle low ..." read oddly.
+    with pytest.raises(ModelError) as err:
+        parse_metadata(METADATA_ERRORS[case][0])
+    first = err.value.message.split(" ", 1)[0]
+    assert "_" not in first or first.startswith(("model_metadata", '"')), err.value.message
 
 
 @pytest.mark.parametrize(

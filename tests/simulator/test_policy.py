@@ -1,5 +1,5 @@
-"""Running a model: check_model end to end, trial inference, and acting step by step
-with its failures (NaN, shape, crash, too slow). The static checks are in
+"""Running a model: check_model end to end, trial inference (on the start line's real
+observation), and acting step by step with its failures (NaN, shape, crash, too slow). The static checks are in
 test_inspection.py, the metadata in test_metadata.py, the action mapping in test_actions.py.
 """
 
@@ -9,11 +9,23 @@ import json
 
 import numpy as np
 import pytest
+from onnx import TensorProto
 
 from simulator import layout as L
+from simulator.catalog import load_track
 from simulator.metadata import ModelMetadata, parse_metadata
+from simulator.onnx_build import GraphBuilder
 from simulator.params import PolicyLimits
-from simulator.policy import PolicyFailure, check_model, load_policy, trial_inference
+from simulator.policy import (
+    TRIAL_TRACK,
+    PolicyFailure,
+    check_model,
+    load_policy,
+    observe_start_line,
+    trial_inference,
+    trial_track,
+)
+from simulator.race import TimeTrial
 
 from . import builders as B
 
@@ -95,10 +107,70 @@ def test_the_same_heavy_model_passes_with_the_real_budget():
 
 def test_nan_only_at_speed_passes_the_check_and_fails_when_acting():
     policy = load_policy(B.nan_when_fast_model(threshold_m_s=1.0), STATE_META)
-    assert trial_inference(policy) > 0  # neutral inputs: speed 0.5
+    assert trial_inference(policy) > 0  # the start line: speed 0
     policy.buffers["STATE"][0, L.STATE_SPEED] = 2.0
     with pytest.raises(PolicyFailure, match="NaN"):
         policy.act()
+
+
+# --- the trial inference sees the start line ---------------------------------------------------
+
+
+def log_speed_model() -> bytes:
+    """Steering log(speed) - log(speed): 0 for a moving car (or neutral inputs), NaN for a
+    car at rest, which is how every race starts."""
+    b = GraphBuilder()
+    speed = b.node("Slice", "state", b.const([L.STATE_SPEED], np.int64), b.const([L.STATE_SPEED + 1], np.int64),
+                   b.const([1], np.int64))
+    log = b.node("Log", speed)
+    out = b.node("Concat", b.node("Sub", log, log), b.const([[0.0]]), axis=1)
+    return B.to_bytes(b.model([("state", TensorProto.FLOAT, [1, L.STATE_SIZE])], out, "action", [1, 2]))
+
+
+def test_a_model_that_fails_on_the_start_line_is_refused(refused):
+    message = refused(lambda: check_model(log_speed_model(), STATE_META), "onnx",
+                      "trial inference failed: the model returned NaN or infinity on the first observation of a race")
+    assert f"the start line of {TRIAL_TRACK}, the car at rest" in message
+    assert "division or logarithm of zero" in message and f"--track {TRIAL_TRACK}" in message
+    # Moving, the same model is fine: only the real start line gives it away.
+    policy = load_policy(log_speed_model(), STATE_META)
+    policy.buffers["STATE"][0, L.STATE_SPEED] = 1.0
+    assert policy.act()[0] == 0.0
+
+
+def test_the_trial_track_is_the_shipped_file():
+    shipped = load_track(TRIAL_TRACK)
+    for side in ("center", "left", "right"):
+        assert np.array_equal(getattr(trial_track(), side), getattr(shipped, side))
+
+
+def _buffer(shape, dtype) -> np.ndarray:
+    return np.full(shape, 7, dtype=dtype)  # not a value any sensor writes everywhere
+
+
+@pytest.mark.parametrize("sensor, shape, dtype", [
+    ("STATE", (1, L.STATE_SIZE), np.float32),
+    ("LIDAR", (1, 64), np.float32),
+    ("FRONT_FACING_CAMERA", (1, 120, 160, 1), np.float32),
+    ("FRONT_FACING_CAMERA", (1, 1, 120, 160), np.uint8),
+    ("STEREO_CAMERAS", (1, 120, 160, 2), np.uint8),
+    ("STEREO_CAMERAS", (1, 2, 120, 160), np.float32),
+])  # fmt: skip
+def test_the_trial_observation_is_the_races_first(sensor, shape, dtype):
+    ours, races = {sensor: _buffer(shape, dtype)}, {sensor: _buffer(shape, dtype)}
+    observe_start_line(ours)
+    TimeTrial(trial_track(), buffers=races).observe()
+    assert ours[sensor].tobytes() == races[sensor].tobytes()
+    assert not (ours[sensor] == 7).all()
+
+
+def test_the_state_at_the_start_line_is_a_car_at_rest_on_the_centre_line():
+    buffers = {"STATE": np.zeros((1, L.STATE_SIZE), np.float32)}
+    observe_start_line(buffers)
+    state = buffers["STATE"][0]
+    assert state[L.STATE_SPEED] == 0.0 and state[L.STATE_STEERING] == 0.0 and state[L.STATE_PROGRESS] == 0.0
+    assert abs(state[L.STATE_OFFSET]) < 1e-6 and abs(state[L.STATE_TRACK_WIDTH] - 1.07) < 0.01
+    assert 0.2 < state[L.STATE_LOOKAHEAD] <= 0.25  # the first point ahead: 0.25 m along the line
 
 
 # --- acting -----------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ import pytest
 
 from simulator.formats import FormatError, RaceFormat, fixed_objects_from
 from simulator.params import RaceRules, SimParams
-from simulator.race import TimeTrial, make_observer, run_time_trial
+from simulator.observation import make_observer
+from simulator.race import TimeTrial, run_time_trial
 from simulator.replay import replay_dict
 from simulator.simtrace import simtrace_rows
 

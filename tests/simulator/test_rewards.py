@@ -7,7 +7,7 @@ import math
 import pytest
 
 from simulator.params import CarParams
-from simulator.race import start_state
+from simulator.observation import start_state
 from simulator.rewards import (
     PARAM_DOCS,
     PARAM_KEYS,

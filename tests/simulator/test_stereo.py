@@ -98,7 +98,7 @@ def test_checks_accept_both_layouts_and_types(layout, input_type, dtype):
 def test_a_one_channel_input_is_not_a_stereo_pair():
     with pytest.raises(ModelError) as exc:
         inspect(B.camera_mean_model(), STEREO_META)
-    assert exc.value.field == "onnx"
+    assert exc.value.field == "metadata"  # it fits the one camera: the metadata is the likely slip
     assert "[1,120,160,2] (NHWC) or [1,2,120,160] (NCHW)" in str(exc.value)
     assert "left, right" in str(exc.value)
 

@@ -15,7 +15,8 @@ from simulator.drivers import house_drivers
 from simulator.env import TimeTrialEnv
 from simulator.params import RaceRules
 from simulator.policy import load_policy
-from simulator.race import run_time_trial, start_state
+from simulator.observation import start_state
+from simulator.race import run_time_trial
 from simulator.track import Track, load_track_file, reverse_waypoints, track_from_array
 
 from . import builders as B

@@ -8,6 +8,7 @@ from django import forms
 
 from league.services import signup_errors
 from racing.models import PolicyModel
+from racing.uploads import SWAPPED_METADATA
 from web.templatetags.league_web import sensor_labels
 
 
@@ -131,6 +132,13 @@ class ModelUploadForm(forms.Form):
         help_text="The .tar.gz the DeepRacer console exported (frozen graph + metadata): converted on upload.",
         widget=forms.ClearableFileInput(attrs={"accept": ".gz,.tgz,.tar,application/gzip"}),
     )
+
+    def add_error(self, field, error):
+        # The upload service names swapped files on both fields (the API answers per
+        # field); here one message says it, next to model.onnx, where the JSON went.
+        if error == SWAPPED_METADATA:
+            return
+        super().add_error(field, error)
 
     def clean(self):
         data = super().clean()

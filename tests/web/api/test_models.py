@@ -1,10 +1,14 @@
 """Your models in the API: rename (PATCH) and delete (DELETE) with the answers the schema
-documents; an archived model is gone from the list and cannot be entered."""
+documents; an archived model is gone from the list and cannot be entered; an upload
+refused with the field to fix."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from racing.models import PolicyModel
 from racing.submissions import submission_create
@@ -89,3 +93,29 @@ def test_signup_keeps_the_email_address(as_, db):
         "/api/auth/signup/", {"username": "x y", "password": "1", "alias": "House: X", "email": "nope"}, format="json"
     )
     assert bad.status_code == 400 and set(bad.json()) == {"username", "password", "alias", "email"}
+
+
+def _upload(client, onnx_bytes: bytes, metadata: dict):
+    files = {"name": "ppo", "onnx": SimpleUploadedFile("model.onnx", onnx_bytes),
+             "metadata": SimpleUploadedFile("model_metadata.json", json.dumps(metadata).encode())}
+    return client.post("/api/models/", files, format="multipart")
+
+
+def test_a_model_that_fails_at_the_start_line_is_refused_at_upload(as_, me):
+    # Fine on neutral inputs (speed 0.5), NaN for the car at rest where every race starts.
+    response = _upload(as_(me), F.nan_when_stopped_onnx(), F.state_metadata())
+
+    assert response.status_code == 400
+    (message,) = response.json()["onnx"]
+    assert message.startswith("Trial inference failed: the model returned NaN or infinity on the first "
+                              "observation of a race (the start line of oval-loop, the car at rest)")
+    assert not PolicyModel.objects.exists()
+
+
+def test_a_metadata_sensor_the_model_does_not_take_is_the_metadatas_error(as_, me):
+    response = _upload(as_(me), F.good_state_onnx(), F.state_metadata(sensor=["LIDAR"]))
+
+    assert response.status_code == 400
+    assert response.json() == {"metadata": [(
+        'The metadata names LIDAR while the model takes STATE\'s 26 values: fix "sensor" in model_metadata.json '
+        '(["STATE"]), or export the model for LIDAR: [1,64].')]}

@@ -140,3 +140,36 @@ def test_upload_far_over_the_cap_is_refused_before_the_body_is_parsed(me, settin
     assert "limit" in response.content.decode()
     assert parsed == []
     assert not PolicyModel.objects.exists()
+
+
+def test_swapped_files_get_one_message(client, me):
+    swapped = upload(onnx_bytes=json.dumps(F.state_metadata()).encode(), metadata=F.good_state_onnx())
+
+    response = client.post(reverse("garage"), swapped)
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert html.count("look swapped") == 1 and "swap the two files" not in html
+    assert "The two files look swapped" in field_errors(html, "onnx")
+    assert not field_errors(html, "metadata") and 'class="form-errors"' not in html
+    assert not PolicyModel.objects.exists()
+
+
+@pytest.mark.parametrize("onnx_bytes, metadata, field, phrases", [
+    (b"this is not onnx", None, "onnx",
+     ["The file is not an ONNX model (DecodeError). Expected the policy exported to ONNX (torch.onnx.export",
+      "`python -m simulator import`", "`python -m simulator check model.onnx`"]),
+    (None, F.state_metadata(sensor=["LIDAR"]), "metadata",
+     [("The metadata names LIDAR while the model takes STATE&#x27;s 26 values: fix &quot;sensor&quot; in "
+       "model_metadata.json ([&quot;STATE&quot;]), or export the model for LIDAR: [1,64]")]),
+    (None, F.state_metadata(action_space={"steering_angle": {"low": -45, "high": 30}, "speed": {"low": 0.5, "high": 4}}),
+     "metadata", ["The steering_angle low is -45 deg; steering must be within -30..30 degrees"]),
+])  # fmt: skip
+def test_upload_errors_say_how_to_fix_next_to_the_field_to_fix(client, me, onnx_bytes, metadata, field, phrases):
+    response = client.post(reverse("garage"), upload(onnx_bytes=onnx_bytes, metadata=metadata))
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    for phrase in phrases:
+        assert phrase in field_errors(html, field)
+    assert not field_errors(html, "metadata" if field == "onnx" else "onnx")
