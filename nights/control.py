@@ -27,6 +27,11 @@ def live_settings_set(race: Race, *, mode: str | None = None, countdown_s: int |
                       speed_control: bool | None = None, starts_at: datetime | None = None,
                       self_start: bool | None = None) -> LiveRace:
     """Create or change a race's live settings (mode live or classic)."""
+    already_live = LiveRace.objects.filter(race=race, mode=LiveRace.Mode.LIVE).exists()
+    if mode == LiveRace.Mode.LIVE and not already_live and race.closes_at is not None \
+            and race.closes_at <= timezone.now():
+        raise ControlError("This race has closed: a closed race cannot become a race night. Reopen it first "
+                           "(extend its close time on its manage page).")
     live, _ = LiveRace.objects.get_or_create(race=race)
     if live.state in (LiveRace.State.RUNNING, LiveRace.State.PAUSED) and mode == LiveRace.Mode.CLASSIC:
         raise ControlError("The race night is under way: end it before making the race classic.")
@@ -60,6 +65,20 @@ def live_settings_set(race: Race, *, mode: str | None = None, countdown_s: int |
 
 def _locked(live: LiveRace) -> LiveRace:
     return LiveRace.objects.select_for_update().get(pk=live.pk)
+
+
+def controls_available(live: LiveRace) -> dict[str, bool]:
+    """Which of start, pause, skip and end apply now (the desk offers only these; each
+    control below says why when it does not)."""
+    ended = live.state == LiveRace.State.ENDED
+    running = live.state == LiveRace.State.RUNNING
+    someone_up = live.entries.filter(status__in=(QueueEntry.Status.UP, QueueEntry.Status.RUNNING)).exists()
+    return {
+        "start": live.is_live and not ended and not (running and not live.pause_after_run and driver_alive(live)),
+        "pause": running and not live.pause_after_run,
+        "skip": not ended and someone_up,
+        "end": not ended,
+    }
 
 
 def night_start(live: LiveRace) -> LiveRace:

@@ -73,6 +73,7 @@ class QueueEntry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["live_race", "racer"], name="nights_one_entry_per_racer"),
         ]
+        verbose_name_plural = "queue entries"
 
     def __str__(self) -> str:
         return f"#{self.position} {self.racer} ({self.status})"

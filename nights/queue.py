@@ -4,9 +4,13 @@ facilitator moves, removes and re-admits them. Every change is announced (night_
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
+from django.urls import reverse
 
+from league import access
+from league.community import entrant_join
 from league.models import Race, Racer
 from racing.models import PolicyModel
 
@@ -25,6 +29,16 @@ def live_race_of(race: Race) -> LiveRace:
     if live is None:
         raise QueueError("This race is not a live race: enter it with a submission instead.")
     return live
+
+
+def submission_refusal(race: Race) -> str | None:
+    """Why a race night takes no ordinary submission (racing's ENTERED_ELSEWHERE rule,
+    added in nights/apps.py): its runs are its queue's, one racer after another. Its own
+    runs' submissions are made by nights/runs.py, not through submission_create."""
+    if not LiveRace.objects.filter(race=race, mode=LiveRace.Mode.LIVE).exists():
+        return None
+    return (f"This race is a race night: racers run one after another from its queue. Join the queue on the "
+            f"race's live page, {reverse('race-live', args=[race.pk])}, or with POST /api/races/{race.pk}/queue/.")
 
 
 def _locked(live: LiveRace) -> LiveRace:
@@ -50,20 +64,32 @@ def model_check(race: Race, racer: Racer, model: PolicyModel) -> dict:
     return {"model_sha256": model.sha256, "sensors": list(model.sensors), "action_space": model.action_space_type}
 
 
+REMOVED_FROM_RACE = "The facilitator removed you from this race: you cannot join its queue."
+
+
 def queue_join(*, race: Race, racer: Racer, model: PolicyModel) -> QueueEntry:
+    """Join the night's queue; the racer becomes the race's entrant, as a submission
+    makes them (the organiser sees them and may remove them: racing/entrants.py)."""
     live = live_race_of(race)
     checked = model_check(race, racer, model)
     with transaction.atomic():
         live = _locked(live)
         if live.state == LiveRace.State.ENDED:
             raise QueueError("This race night has ended.")
+        if access.is_removed(race, racer):
+            raise QueueError(REMOVED_FROM_RACE)
         entry = live.entries.filter(racer=racer).first()
         if entry is not None:
             if entry.status in QueueEntry.ACTIVE:
-                raise QueueError(f"You are already in the queue (position {queue_place(entry)}).")
+                raise QueueError(f"You are already in the queue ({place_said(entry)}).")
             if entry.status == QueueEntry.Status.REMOVED:
                 raise QueueError("The facilitator took you out of this queue; ask them to re-admit you.")
             raise QueueError("You have had your run tonight; the facilitator may give you another.")
+        if race.is_community:
+            try:
+                entrant_join(race, racer)
+            except ValidationError:  # removed at this very moment
+                raise QueueError(REMOVED_FROM_RACE) from None
         entry = QueueEntry.objects.create(live_race=live, racer=racer, model=model, checked=checked,
                                           position=_next_position(live))
         driver_wake(live)
@@ -71,9 +97,23 @@ def queue_join(*, race: Race, racer: Racer, model: PolicyModel) -> QueueEntry:
     return entry
 
 
-def queue_place(entry: QueueEntry) -> int:
-    """1 for the next racer up, among those waiting."""
-    return entry.live_race.entries.filter(status=QueueEntry.Status.WAITING, position__lte=entry.position).count()
+def queue_place(entry: QueueEntry) -> int | None:
+    """The racer's place among those still waiting, 1 = next up; None when not waiting.
+    The one number the pages, the desk, the API and the messages show."""
+    if entry.status != QueueEntry.Status.WAITING:
+        return None
+    return entry.live_race.entries.filter(
+        Q(position__lt=entry.position) | Q(position=entry.position, pk__lte=entry.pk),
+        status=QueueEntry.Status.WAITING).count()
+
+
+def place_said(entry: QueueEntry) -> str:
+    """Where an active racer is, in words."""
+    if entry.status == QueueEntry.Status.RUNNING:
+        return "your run is under way"
+    if entry.status == QueueEntry.Status.UP:
+        return "you are up next, counting down"
+    return f"position {queue_place(entry)}"
 
 
 def queue_move(entry: QueueEntry, place: int) -> QueueEntry:
@@ -104,6 +144,8 @@ def queue_readmit(entry: QueueEntry, *, first: bool = False) -> QueueEntry:
     """Back in the queue, at the end (or next, for a re-run after a platform error)."""
     if entry.status in QueueEntry.ACTIVE:
         raise QueueError("This racer is already in the queue.")
+    if access.is_removed(entry.live_race.race, entry.racer):
+        raise QueueError("The racer was removed from this race; they cannot race in it again.")
     with transaction.atomic():
         live = _locked(entry.live_race)
         if live.state == LiveRace.State.ENDED:
@@ -120,6 +162,18 @@ def queue_readmit(entry: QueueEntry, *, first: bool = False) -> QueueEntry:
         driver_wake(live)
         signals.night_changed.send(sender=LiveRace, live_race=live)
     return entry
+
+
+def entrant_removed(race: Race, racer: Racer) -> None:
+    """The facilitator removed `racer` from the race (racing's ALSO_ON_REMOVAL, added in
+    nights/apps.py): out of the night's queue, a run under way stops unrecorded."""
+    live = LiveRace.objects.filter(race=race).first()
+    if live is None:
+        return
+    live = _locked(live)
+    if live.entries.filter(racer=racer, status__in=QueueEntry.ACTIVE).update(
+            status=QueueEntry.Status.REMOVED, message="Removed from the race by the facilitator."):
+        signals.night_changed.send(sender=LiveRace, live_race=live)
 
 
 def _set(entry: QueueEntry, status: str, message: str = "") -> QueueEntry:

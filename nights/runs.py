@@ -211,11 +211,26 @@ def run_platform_error(run: LiveRun, claim: Claim, message: str) -> None:
         status=QueueEntry.Status.ERROR, message=f"Platform error: {message}. The facilitator may re-run you.")
 
 
+def stopped_message(entry: QueueEntry) -> str:
+    """What the racer reads on a run the facilitator stopped. Its submission ends `error`
+    (the statuses are a fixed contract, DESIGN.md): the words say it was neither the
+    model's fault nor the platform's."""
+    entry = QueueEntry.objects.select_related("live_race").get(pk=entry.pk)
+    if entry.status == QueueEntry.Status.REMOVED:
+        why = "The facilitator removed you from the race during your run"
+    elif entry.live_race.state == LiveRace.State.ENDED:
+        why = "The facilitator ended the race night during your run"
+    else:
+        why = "The facilitator skipped your run during the race night"
+    return (f"{why}. Not a fault of your model, nor of the platform: the run was stopped, "
+            "left no result and does not count against your quota.")
+
+
 def run_stopped(run: LiveRun, claim: Claim) -> None:
-    """Skipped or the night ended: the run leaves no result and counts for nothing."""
+    """Skipped, removed or the night ended: the run leaves no result and counts for nothing."""
     Submission.objects.filter(pk=claim.submission.pk, run_token=claim.token).update(
         status=Submission.Status.ERROR, finished_at=timezone.now(), lease_expires_at=None, run_token="",
-        error="Stopped by the facilitator during a race night.")
+        error=stopped_message(run.entry))
     LiveRun.objects.filter(pk=run.pk).update(status=LiveRun.Status.SKIPPED, finished_at=timezone.now())
 
 

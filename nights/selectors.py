@@ -19,18 +19,34 @@ def queue_entries(live: LiveRace) -> QuerySet[QueueEntry]:
     return live.entries.select_related("racer", "model").order_by("position", "pk")
 
 
-def queue_rows(live: LiveRace) -> list[dict]:
-    """The public queue: who is up, who waits (in order), who raced; aliases and states."""
-    rows, place = [], 0
-    for entry in queue_entries(live):
+# Rows in the order a night is followed: on track, counting down, waiting (in order), the rest.
+_ACTIVE_ORDER = {QueueEntry.Status.RUNNING: 0, QueueEntry.Status.UP: 1, QueueEntry.Status.WAITING: 2}
+# The statuses whose message is shown to everyone (why a run ended early or not at all).
+_SAID = (QueueEntry.Status.FAILED, QueueEntry.Status.ERROR, QueueEntry.Status.SKIPPED, QueueEntry.Status.REMOVED)
+
+
+def queue_with_places(live: LiveRace) -> list[QueueEntry]:
+    """Every entry, the night's order first, each with `place`: among those still waiting,
+    1 = next up (None for the others): nights/queue.py `queue_place`, for a whole queue."""
+    entries, place = list(queue_entries(live)), 0
+    for entry in entries:
         waiting = entry.status == QueueEntry.Status.WAITING
         place += waiting
-        rows.append({"id": entry.pk, "racer": entry.racer.alias, "status": entry.status,
-                     "status_label": entry.get_status_display(), "place": place if waiting else None,
-                     "message": entry.message if entry.status in (QueueEntry.Status.FAILED,
-                                                                  QueueEntry.Status.ERROR) else ""})
-    active = {QueueEntry.Status.RUNNING: 0, QueueEntry.Status.UP: 1, QueueEntry.Status.WAITING: 2}
-    return sorted(rows, key=lambda r: (active.get(r["status"], 3), r["place"] or 0))
+        entry.place = place if waiting else None
+    return sorted(entries, key=lambda e: (_ACTIVE_ORDER.get(e.status, 3), e.place or 0))
+
+
+def queue_rows(live: LiveRace) -> list[dict]:
+    """The public queue: who is up, who waits (in order), who raced; aliases and states."""
+    return [{"id": entry.pk, "racer": entry.racer.alias, "status": entry.status,
+             "status_label": entry.get_status_display(), "place": entry.place,
+             "message": entry.message if entry.status in _SAID else ""}
+            for entry in queue_with_places(live)]
+
+
+def queue_is_empty(live: LiveRace) -> bool:
+    """Nobody on track, counting down or waiting: a running night waits for racers."""
+    return not live.entries.filter(status__in=QueueEntry.ACTIVE).exists()
 
 
 def current_run(live: LiveRace) -> LiveRun | None:

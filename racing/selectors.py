@@ -18,6 +18,7 @@ from simulator import SIMULATOR_VERSION
 from .garage import model_races
 from .models import PolicyModel, RaceStanding, Result, SeasonStanding, Submission
 from .quotas import quota_resets_at, quota_usage
+from .submissions import entered_elsewhere
 
 
 def models_of(racer: Racer) -> QuerySet[PolicyModel]:
@@ -57,25 +58,34 @@ def quota_status(racer: Racer, race: Race, now=None) -> dict:
     }
 
 
-def garage(racer: Racer) -> dict:
-    """"My garage": the racer's models, latest submissions and quotas in open races (the
-    open season's and the community races they entered)."""
-    open_races = (
-        Race.objects.filter(
-            Q(season__status="open")
-            | Q(season__isnull=True, entrants__racer=racer, entrants__removed_at__isnull=True,
-                closes_at__gt=timezone.now())
-        )
-        .select_related("track", "season")
-        .distinct()
+def garage_races(racer: Racer, now=None) -> list[Race]:
+    """The races the garage lists: the open season's (those not taking entries now too, the
+    page marks them), then the community races `racer` may enter now: public or joined
+    (league/access.py, as for every list of community races), open, and not removed from."""
+    now = now or timezone.now()
+    season = Race.objects.filter(season__status=Season.Status.OPEN).order_by("season", "order", "id")
+    community = (
+        access.listed_races(racer.user)
+        .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
+        .order_by("closes_at", "id")
     )
+    return list(season.select_related("track", "season")) + [
+        race for race in community.select_related("track", "season")
+        if race.accepting_submissions(now) and not access.is_removed(race, racer)
+    ]  # fmt: skip
+
+
+def garage(racer: Racer) -> dict:
+    """"My garage": the racer's models, latest submissions and quotas in the races it
+    lists (`garage_races`)."""
     races = [
-        {"race": race, "quota": quota_status(racer, race), "accepting": race.accepting_submissions()}
-        for race in open_races
+        {"race": race, "quota": quota_status(racer, race), "accepting": race.accepting_submissions(),
+         "elsewhere": entered_elsewhere(race)}  # a race night: its queue, not a submission
+        for race in garage_races(racer)
     ]
     models = list(models_of(racer))
     where = model_races(racer, models)
-    accepting = [item["race"] for item in races if item["accepting"]]
+    accepting = [item["race"] for item in races if item["accepting"] and not item["elsewhere"]]
     for model in models:
         model.raced = where.get(model.pk, [])
         # The races this model may enter now: open, and allowing its sensors.

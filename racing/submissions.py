@@ -3,6 +3,7 @@ sensors and quotas; the race is queued in the same transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.db import transaction
@@ -16,6 +17,15 @@ from league.services import lock_rows
 from .models import PolicyModel, Submission
 from .quotas import quota_exceeded_message
 from .worker import submission_enqueue
+
+# A race that a layer above runs its own way (a race night, nights/apps.py) takes no
+# ordinary submission: each rule here returns why, naming where to enter instead, or None.
+ENTERED_ELSEWHERE: list[Callable[[Race], str | None]] = []
+
+
+def entered_elsewhere(race: Race) -> str | None:
+    """Why `race` takes no ordinary submission (a race night's queue, say), or None."""
+    return next((why for rule in ENTERED_ELSEWHERE if (why := rule(race))), None)
 
 
 class SubmissionRejected(ValueError):
@@ -56,6 +66,8 @@ def submission_create(*, racer: Racer, model: PolicyModel, race: Race) -> Submis
         now = timezone.now()
         if not race.accepting_submissions(now):
             raise SubmissionRejected({"race": [_closed_message(race, now)]})
+        if elsewhere := entered_elsewhere(race):
+            raise SubmissionRejected({"race": [elsewhere]})
         not_allowed = [s for s in model.sensors if s not in race.allowed_sensors]
         if not_allowed:
             raise SubmissionRejected(

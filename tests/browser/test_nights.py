@@ -9,11 +9,11 @@ from __future__ import annotations
 import pytest
 
 from nights import control
-from nights.queue import queue_join
+from nights.queue import queue_join, queue_remove
 from simulator.formatting import format_race_time
 from tests import factories as f
 from tests.browser.test_live import log_in
-from tests.live_support import WebServer
+from tests.live_support import WebServer, record_result
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,14 +34,12 @@ def fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def a_night():
+def a_night(before=(("Early Bird", 99.0),)):
     owner = f.facilitator("Night Host")
     race = f.community_race(owner, on=f.track("oval-loop"), laps=1, time_cap_s=60)
+    for alias, time_s in before:  # on the board before the race became a night (such results stay)
+        record_result(f.racer(alias), race, time_s)
     control.live_settings_set(race, mode="live", countdown_s=2)
-    earlier = f.racer("Early Bird")
-    from tests.live_support import record_result
-
-    record_result(earlier, race, 99.0)  # on the board before the night
     racer = f.racer("Night Owl")
     queue_join(race=race, racer=racer, model=f.policy_model(racer))
     return race, owner, racer
@@ -70,6 +68,10 @@ def test_a_night_from_the_control_desk_to_the_overlay_and_kiosk(browser, page, w
     viewer.wait_for_selector('#ln-status:text-matches("^Finished")', timeout=RUN_TIMEOUT_MS)
     result = racer.results.get()
     assert viewer.locator("#ln-status").inner_text() == f"Finished: {format_race_time(result.official_time_s)}"
+    # The figures at the finish are the official ones: every lap done, the clock at the line.
+    assert race.timing_method == "TOTAL_TIME"
+    assert viewer.locator("#ln-lap").inner_text() == "1/1 laps done"
+    assert viewer.locator("#ln-clock").inner_text() == format_race_time(result.official_time_s)
     viewer.wait_for_selector("#ln-board tr:nth-child(2)")
     assert viewer.locator("#ln-board tr").first.inner_text().split("\t")[:3] == [
         "1", "Night Owl", format_race_time(result.official_time_s)]
@@ -104,6 +106,40 @@ def test_the_watch_page_fits_a_phone(phone_page, web):
     phone_page.wait_for_selector("html[data-live=connected]")
     assert phone_page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert phone_page.locator("#ln-queue li").first.inner_text() == "1. Night Owl"
+
+
+def test_on_a_phone_the_desk_fits_and_the_board_lines_up(phone_page, web):
+    race, owner, _ = a_night(before=(("Early Bird", 99.0), ("Second Place", 120.0)))
+    log_in(phone_page, web, owner.user)
+    phone_page.goto(f"{web.url}/organise/races/{race.pk}/control/")
+    assert phone_page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    remove = phone_page.get_by_role("button", name="Remove")
+    box, card = remove.bounding_box(), phone_page.locator("#cd-racers-card").bounding_box()
+    assert box["x"] + box["width"] <= card["x"] + card["width"]  # the actions are on the card, not cut off
+
+    phone_page.goto(f"{web.url}/races/{race.pk}/live/")
+    phone_page.wait_for_selector("#ln-board tr:nth-child(2)")
+    # Name then time on the first line, the gap under the name (as on the race page's board).
+    cells = phone_page.evaluate("""() => [...document.querySelectorAll('#ln-board tr:nth-child(2) td')]
+        .map((td) => ({cls: td.className, box: td.getBoundingClientRect().toJSON()}))""")
+    where = {c["cls"]: c["box"] for c in cells}
+    assert where["c-racer"]["x"] < where["c-time"]["x"] and where["c-gap"]["top"] >= where["c-racer"]["bottom"] - 1
+
+
+def test_the_racer_s_own_line_follows_the_queue(page, web):
+    race, _, ahead = a_night()
+    me = f.racer("Second Owl")
+    queue_join(race=race, racer=me, model=f.policy_model(me))
+    log_in(page, web, me.user)
+    page.goto(f"{web.url}/races/{race.pk}/live/")
+    page.wait_for_selector("html[data-live=connected]")
+    assert page.locator("#ln-me").inner_text() == "You are in: position 2 (1 = next)"
+    queue_remove(ahead.night_entries.get())  # the facilitator takes the racer ahead out
+    page.wait_for_selector('#ln-me:text-is("You are in: position 1 (1 = next)")')
+    control.night_end(race.live)  # the page stops saying LIVE
+    page.wait_for_selector("#ln-badge", state="detached")
+    page.wait_for_selector('#ln-me:text-is("You are in: Skipped — The race night ended.")')
+    assert page.locator("#ln-state").inner_text() == "Ended"
 
 
 def test_a_private_night_is_404_to_outsiders(page, web):

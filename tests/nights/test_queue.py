@@ -4,13 +4,26 @@ the race's facilitators (and admins) control the night, and a private race is 40
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from league.models import RaceEntrant
 from nights import control
 from nights.models import LiveRace, QueueEntry
-from nights.queue import QueueError, queue_join, queue_move, queue_readmit, queue_remove
+from nights.queue import (
+    QueueError,
+    queue_join,
+    queue_move,
+    queue_place,
+    queue_readmit,
+    queue_remove,
+)
+from nights.runs import run_start
+from racing.entrants import entrant_remove
+from racing.submissions import SubmissionRejected, submission_create
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -177,3 +190,75 @@ def test_a_racer_joining_a_running_night_whose_queue_emptied_wakes_a_driver(djan
     race.live.refresh_from_db()
     with pytest.raises(QueueError, match="already running"):  # a driver is alive
         control.night_start(race.live)
+
+
+# --- the night and the rest of the race -------------------------------------------------------
+
+
+def test_a_race_night_takes_no_ordinary_submission_but_its_own_runs_go_on():
+    race = live_race()
+    racer = f.racer()
+    model = f.policy_model(racer)
+    with pytest.raises(SubmissionRejected, match=f"live page, /races/{race.pk}/live/"):
+        submission_create(racer=racer, model=model, race=race)
+    classic = f.community_race()
+    assert submission_create(racer=racer, model=model, race=classic).status == "queued"
+    # The night's own run is an ordinary submission of the race, made by nights/runs.py.
+    entry = queue_join(race=race, racer=racer, model=model)
+    run, claim = run_start(entry)
+    assert run.submission.race == race and claim.submission.status == "running"
+
+
+def test_joining_the_queue_makes_an_entrant_whom_the_organiser_may_remove():
+    race = live_race()
+    a, b = joined(race, 2)
+    assert set(RaceEntrant.objects.filter(race=race, removed_at__isnull=True).values_list("racer", flat=True)) == {
+        a.racer_id, b.racer_id}
+    entrant_remove(race, a.racer)  # from the manage page, while a waits
+    a.refresh_from_db()
+    assert a.status == "removed" and waiting_order(race) == [b.pk]
+    with pytest.raises(QueueError, match="removed you from this race"):
+        queue_join(race=race, racer=a.racer, model=a.model)
+    with pytest.raises(QueueError, match="removed from this race"):
+        queue_readmit(a)
+    # A racer removed before they ever queued cannot join either.
+    late = f.racer()
+    entrant_remove(race, late)
+    with pytest.raises(QueueError, match="removed you from this race"):
+        queue_join(race=race, racer=late, model=f.policy_model(late))
+
+
+def test_a_place_is_among_those_still_waiting():
+    race = live_race()
+    a, b, c = joined(race, 3)
+    QueueEntry.objects.filter(pk=a.pk).update(status=QueueEntry.Status.DONE)
+    QueueEntry.objects.filter(pk=b.pk).update(status=QueueEntry.Status.RUNNING)
+    for entry in (a, b, c):
+        entry.refresh_from_db()
+    assert [queue_place(e) for e in (a, b, c)] == [None, None, 1]
+    with pytest.raises(QueueError, match=r"already in the queue \(position 1\)"):
+        queue_join(race=race, racer=c.racer, model=c.model)
+    with pytest.raises(QueueError, match="your run is under way"):
+        queue_join(race=race, racer=b.racer, model=b.model)
+
+
+def test_the_controls_that_apply_follow_the_night():
+    race = live_race()
+    live = race.live
+    assert control.controls_available(live) == {"start": True, "pause": False, "skip": False, "end": True}
+    joined(race, 1)
+    control.night_start(live)
+    live.refresh_from_db()
+    assert control.controls_available(live)["pause"] is True
+    control.night_end(live)
+    live.refresh_from_db()
+    assert control.controls_available(live) == {"start": False, "pause": False, "skip": False, "end": False}
+
+
+def test_a_closed_race_cannot_become_a_race_night():
+    closed = f.community_race()
+    closed.closes_at = timezone.now() - timedelta(minutes=1)
+    closed.save(update_fields=["closes_at"])
+    with pytest.raises(control.ControlError, match="closed race cannot become a race night"):
+        control.live_settings_set(closed, mode="live")
+    assert not LiveRace.objects.filter(race=closed).exists()

@@ -145,6 +145,12 @@ def test_skip_stops_the_run_unrecorded_and_end_leaves_nobody_waiting(streamed):
     assert not Result.objects.filter(race=race).exists()
     assert set(LiveRun.objects.values_list("status", flat=True)) == {"skipped"}
     assert not Submission.objects.filter(race=race, status__in=["queued", "running"]).exists()
+    # Their submissions end `error` (a fixed status), in words that blame nobody's code.
+    skipped, ended = (Submission.objects.get(race=race, racer=racer) for racer in racers[:2])
+    assert skipped.status == ended.status == "error"
+    assert skipped.error.startswith("The facilitator skipped your run")
+    assert ended.error.startswith("The facilitator ended the race night during your run")
+    assert "Not a fault of your model, nor of the platform" in skipped.error
 
 
 def test_a_night_that_starts_by_itself_waits_for_starts_at_then_races(streamed):

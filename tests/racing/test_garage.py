@@ -1,15 +1,19 @@
 """A racer's models after the upload: rename, delete (archived once it raced), where each
-raced, and the same files uploaded twice."""
+raced, the same files uploaded twice, and the races the garage offers to enter."""
 
 from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
+from league.community import entrant_join, race_close_now
 from racing import selectors
+from racing.entrants import entrant_remove
 from racing.garage import ModelBusy, model_delete, model_races, model_rename
 from racing.models import PolicyModel, Submission
 from racing.runner import ModelRejected
@@ -146,3 +150,44 @@ def test_swapped_files_are_named_as_such(me):
         model_upload(owner=me, name="swapped", onnx_file=meta, metadata_file=F.good_state_onnx())
     assert caught.value.errors == {"onnx": [SWAPPED], "metadata": [SWAPPED_METADATA]}
     assert "look swapped" in SWAPPED
+
+
+def test_the_garage_lists_every_race_the_racer_may_enter_now(me):
+    season_race = F.race()
+    F.race(status="closed")
+    public = F.community_race(name="Meet-up Sprint")
+    joined_private = F.community_race(name="Club night", visibility="private")
+    entrant_join(joined_private, me)
+    joined_unlisted = F.community_race(name="Friends", visibility="unlisted")
+    entrant_join(joined_unlisted, me)
+    F.community_race(name="Someone else's club", visibility="private")
+    F.community_race(name="Unlisted, not joined", visibility="unlisted")
+    removed_from = F.community_race(name="Removed from")
+    entrant_remove(removed_from, me)
+    race_close_now(F.community_race(name="Closed early"))
+    F.community_race(name="Next week", opens_at=timezone.now() + timedelta(days=7))
+
+    listed = selectors.garage_races(me)
+
+    assert listed == [season_race, public, joined_private, joined_unlisted]
+    assert [m.enterable for m in selectors.garage(me)["models"]] == []  # no model yet
+    model = F.policy_model(me)
+    (row,) = selectors.garage(me)["models"]
+    assert row.pk == model.pk and row.enterable == listed
+    # Each of them takes the model: the list and the rule agree.
+    for race in listed:
+        assert submission_create(racer=me, model=model, race=race).race == race
+
+
+def test_a_race_night_is_listed_for_its_queue_not_entered_from_the_garage(me):
+    from nights.control import live_settings_set  # a layer above: the night's rule is added there
+
+    night = F.community_race(name="Thursday Night")
+    live_settings_set(night, mode="live")
+    model = F.policy_model(me)
+
+    garage = selectors.garage(me)
+    (item,) = [i for i in garage["races"] if i["race"] == night]
+    assert "race night" in item["elsewhere"] and "/live/" in item["elsewhere"]
+    (row,) = garage["models"]
+    assert night not in row.enterable  # the Enter menu offers what submission_create takes

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from nights.models import COUNTDOWN_RANGE_S, LiveRace, QueueEntry
+from nights.queue import queue_place
 from simulator.live import SPEED_MULTIPLIER_RANGE
 
 from .serializers import RaceOutput, RaceSettingsInput
@@ -45,7 +46,8 @@ class QueueRowOutput(serializers.Serializer):
     status = serializers.CharField()
     status_label = serializers.CharField()
     place = serializers.IntegerField(allow_null=True, help_text="1: next up, among those waiting.")
-    message = serializers.CharField(help_text="Why a run failed, or the platform error.")
+    message = serializers.CharField(help_text="Why a run failed, was skipped or the racer removed; or the "
+                                              "platform error.")
 
 
 class QueueOutput(serializers.Serializer):
@@ -60,10 +62,17 @@ class QueueJoinInput(serializers.Serializer):
 class QueueEntryOutput(serializers.ModelSerializer):
     racer = serializers.CharField(source="racer.alias")
     model = serializers.IntegerField(source="model_id")
+    position = serializers.SerializerMethodField(
+        help_text="The racer's place among those still waiting, 1 = next up (the number the live page and the "
+                  "control desk show); null once they are up, racing or done.")
 
     class Meta:
         model = QueueEntry
         fields = ["id", "racer", "model", "position", "status", "message", "checked", "joined_at"]
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True, min_value=1))
+    def get_position(self, entry: QueueEntry) -> int | None:
+        return queue_place(entry)
 
 
 class QueueChangeInput(serializers.Serializer):

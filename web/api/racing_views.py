@@ -189,7 +189,8 @@ class SubmissionListApi(APIView):
         responses={
             202: SubmissionOutput,
             400: errors.bad_request("{field: [messages]}: no such model, the race is closed, a sensor "
-                                    "it does not allow, or the facilitator removed you."),
+                                    "it does not allow, the facilitator removed you, or the race is a race "
+                                    "night (join its queue: POST /api/races/{id}/queue/)."),
             401: errors.NOT_SIGNED_IN,
             404: errors.bad_request("{race: [message]}: no such race, or a private race you have not joined."),
             429: errors.bad_request("Quota used up: {race: [message]}."),

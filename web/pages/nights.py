@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from league import access
@@ -22,7 +23,14 @@ from league.models import Race
 from league.services import racer_for_user
 from nights import control, selectors
 from nights.models import LiveRace, QueueEntry
-from nights.queue import QueueError, queue_join, queue_move, queue_readmit, queue_remove
+from nights.queue import (
+    QueueError,
+    queue_join,
+    queue_move,
+    queue_place,
+    queue_readmit,
+    queue_remove,
+)
 from racing import selectors as racing_selectors
 from tracks.services import track_array
 
@@ -48,7 +56,8 @@ def _track_lines(race: Race) -> dict:
 def _config(request, live: LiveRace, **extra) -> dict:
     race = live.race
     return {"race": race.pk, "socket": f"/ws/live/{race.pk}/", "laps": race.laps, "track": _track_lines(race),
-            "speed_url": reverse("api-race-live-speed", args=[race.pk]), **extra}
+            "timing_method": race.timing_method, "speed_url": reverse("api-race-live-speed", args=[race.pk]),
+            **extra}
 
 
 @require_http_methods(["GET", "POST"])
@@ -71,7 +80,8 @@ def watch(request, race_id: int):
         return redirect("race-live", race_id=race_id)
     entry = selectors.own_entry(live, racer)
     return render(request, "nights/watch.html", {
-        "race": live.race, "live": live, "entry": entry,
+        "race": live.race, "live": live, "entry": entry, "place": queue_place(entry) if entry else None,
+        "ended": live.state == LiveRace.State.ENDED,
         "models": racing_selectors.models_of(racer) if racer is not None and entry is None else None,
         "queue": selectors.queue_rows(live),
         "can_manage": access.can_manage(live.race, request.user),
@@ -114,10 +124,12 @@ CONTROLS = {
 
 
 def _entry_action(live: LiveRace, action: str, entry: QueueEntry) -> None:
+    if action in ("up", "down") and entry.status != QueueEntry.Status.WAITING:
+        raise QueueError(f"Only a waiting racer can be moved; this one is {entry.get_status_display().lower()}.")
     if action == "up":
-        queue_move(entry, max(1, _place(entry) - 1))
+        queue_move(entry, max(1, queue_place(entry) - 1))
     elif action == "down":
-        queue_move(entry, _place(entry) + 1)
+        queue_move(entry, queue_place(entry) + 1)
     elif action == "remove":
         queue_remove(entry)
     elif action == "readmit":
@@ -126,10 +138,6 @@ def _entry_action(live: LiveRace, action: str, entry: QueueEntry) -> None:
         control.entry_rerun(entry)
     else:
         raise QueueError(f"Unknown action {action!r}.")
-
-
-def _place(entry: QueueEntry) -> int:
-    return entry.live_race.entries.filter(status=QueueEntry.Status.WAITING, position__lte=entry.position).count()
 
 
 @login_required
@@ -160,9 +168,15 @@ def control_desk(request, race_id: int):
         except (QueueError, ValueError) as exc:
             messages.error(request, str(exc))
         return redirect("organise-race-control", race_id=race_id)
+    entries = selectors.queue_with_places(live) if live else []
     return render(request, "nights/control.html", {
         "race": race, "live": live,
-        "entries": list(selectors.queue_entries(live)) if live else [],
+        "closed": race.closes_at is not None and race.closes_at <= timezone.now(),
+        "entries": entries,
+        "up": next((e for e in entries if e.status == QueueEntry.Status.UP), None),
         "run": selectors.current_run(live) if live else None,
+        "can": control.controls_available(live) if live else None,
+        "waiting_for_racers": live is not None and live.state == LiveRace.State.RUNNING
+        and selectors.queue_is_empty(live),
         "config": _config(request, live) if live else None,
     })  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from league.community import entrant_join
 from racing.models import PolicyModel, Submission
 from tests import factories as F
 
@@ -94,3 +95,28 @@ def test_the_race_page_says_when_the_quota_resets(client, me, race):
     F.policy_model(me)
     html = client.get(reverse("race", args=[race.pk])).content.decode()
     assert "Daily quotas reset" in html and "data-local-clock" in html
+
+
+def test_open_community_races_are_in_the_card_and_the_enter_menu(client, me, race):
+    public = F.community_race(name="Meet-up Sprint")
+    joined = F.community_race(name="Club night", visibility="private")
+    entrant_join(joined, me)
+    F.community_race(name="Someone else's club", visibility="private")
+    model = F.policy_model(me)
+
+    html = client.get(reverse("garage")).content.decode()
+
+    card = html[html.index('id="open-races-title"') : html.index('id="models"')]
+    assert "Meet-up Sprint" in card and "Club night" in card and race.track.name in card
+    assert f"Community · {public.track.name} · 3 laps" in card
+    assert "Someone else&#x27;s club" not in html
+    menu = html[html.index(f'id="enter-{model.pk}"') :]
+    menu = menu[: menu.index("</select>")]
+    assert f'<option value="{race.pk}">{race.track.name} · {race.season.name}</option>' in menu
+    assert f'<option value="{public.pk}">Meet-up Sprint · Community</option>' in menu
+    assert f'<option value="{joined.pk}">Club night · Community</option>' in menu
+
+    response = client.post(reverse("garage-model-enter", args=[model.pk]), {"race": public.pk})
+
+    submission = Submission.objects.get()
+    assert response.status_code == 302 and (submission.model, submission.race) == (model, public)

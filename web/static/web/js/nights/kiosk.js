@@ -2,7 +2,7 @@
  * through a long one and back, with who is on track and who is next. */
 
 import { formatRaceTime } from "../format.js";
-import { Night, fillBoard, readConfig } from "./night.js";
+import { Night, fillBoard, readConfig, stopped } from "./night.js";
 
 const cfg = readConfig();
 const $ = (id) => document.getElementById(id);
@@ -14,6 +14,7 @@ const night = new Night(cfg, (kind, m) => {
   if (kind === "run_started" || kind === "snapshot") $("ks-now").textContent = night.run ? `On track: ${night.run.racer}` : "";
   if (kind === "run_countdown") $("ks-now").textContent = `${m.racer} starts in ${m.seconds}`;
   if (kind === "run_finished" && m.result) $("ks-now").textContent = `${m.racer}: ${formatRaceTime(m.result.official_time_s)}`;
+  if (kind === "run_finished" && stopped(m)) $("ks-now").textContent = "";
   if (kind === "snapshot" || kind === "queue") {
     const next = (night.queue.entries || []).filter((e) => e.place).slice(0, 3).map((e) => e.racer);
     $("ks-next").textContent = next.length ? `Next: ${next.join(", ")}` : "";

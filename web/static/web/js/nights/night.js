@@ -14,6 +14,11 @@ export function readConfig(id = "night-config") {
   return node ? JSON.parse(node.textContent) : null;
 }
 
+/** A run_finished whose run was stopped by the facilitator or the platform: no result, no failure. */
+export function stopped(m) {
+  return !m.result && m.status !== "failed";
+}
+
 export class Night {
   constructor(config, onChange) {
     this.config = config;
@@ -43,6 +48,7 @@ export class Night {
         break;
       case "run_countdown":
         this.countdown = { racer: m.racer, seconds: m.seconds };
+        if (this.run && this.run.done) this.run = null; // the last run's car leaves the track
         break;
       case "run_started":
         this.countdown = null;
@@ -64,6 +70,8 @@ export class Night {
       case "run_finished":
         this.finished = m;
         if (this.run && this.run.run === m.run) this.run.done = true;
+        // A stopped run (skipped, the night ended) left nothing: its car and clock go at once.
+        if (stopped(m) && this.run && this.run.run === m.run) this.run = null;
         break;
       default:
         return;
@@ -183,10 +191,13 @@ export function fillBoard(tbody, board, limit = Infinity) {
   const rows = (board && board.rows ? board.rows : []).slice(0, limit);
   tbody.replaceChildren(...rows.map((r) => {
     const tr = document.createElement("tr");
+    if (String(r.rank) === "1") tr.className = "is-leader";
     for (const [cls, text] of [["c-rank", r.rank], ["c-racer", r.racer], ["c-time", r.time], ["c-gap", r.gap]]) {
       const td = document.createElement("td");
       td.className = cls;
       td.textContent = text;
+      // Labelled like the race page's board: on a phone the gap goes under the name.
+      if (cls === "c-gap") td.dataset.label = "Gap";
       tr.append(td);
     }
     return tr;

@@ -2,7 +2,7 @@
  * track, lap clock, last and best lap, gap, the top five, penalty flashes. */
 
 import { formatGap, formatRaceTime, NO_TIME } from "../format.js";
-import { Night, fillBoard, readConfig } from "./night.js";
+import { Night, fillBoard, readConfig, stopped } from "./night.js";
 
 const cfg = readConfig();
 const $ = (id) => document.getElementById(id);
@@ -19,6 +19,10 @@ const night = new Night(cfg, (kind, m) => {
     node.classList.add("show");
   }
   if (kind === "run_finished" && m.result) $("ov-clock").textContent = formatRaceTime(m.result.official_time_s);
+  if (kind === "run_finished" && stopped(m)) {
+    $("ov-racer").textContent = "";
+    for (const id of ["ov-clock", "ov-last", "ov-best", "ov-gap"]) $(id).textContent = NO_TIME;
+  }
 });
 
 function tick() {
