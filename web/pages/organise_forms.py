@@ -38,15 +38,18 @@ MODE_CHOICES = [
 NIGHT_FIELDS = ("countdown_s", "speed_control", "self_start")
 GRID_CHOICES = [("side_by_side", "Side by side"), ("staggered", "Staggered (one car behind)")]
 EXTEND_CHOICES = {"1": timedelta(hours=1), "24": timedelta(days=1), "168": timedelta(days=7)}
-# Names the tz database keeps for old systems; nobody picks them from a list.
-_NOT_ZONES = {"Factory", "localtime", "posixrules"}
+# The list offers the places people live, "Europe/Paris" style; the tz database's names
+# kept for old systems ("US/Pacific", "GB-Eire", "Etc/GMT+5") stay valid (the API takes
+# any IANA name, and a race that has one keeps it on its form) but are not offered.
+_REGIONS = ("Africa/", "America/", "Antarctica/", "Arctic/", "Asia/", "Atlantic/", "Australia/", "Europe/",
+            "Indian/", "Pacific/")
 
 
 @lru_cache(maxsize=1)
 def time_zone_choices() -> list[tuple[str, str]]:
-    """UTC first, then every IANA name the server knows, sorted."""
-    names = sorted(n for n in zoneinfo.available_timezones() if n not in _NOT_ZONES and n != "UTC")
-    return [("UTC", "UTC")] + [(n, n.replace("_", " ")) for n in names if not n.startswith(("posix/", "right/"))]
+    """UTC first, then the server's IANA names of places, sorted."""
+    names = sorted(n for n in zoneinfo.available_timezones() if n.startswith(_REGIONS))
+    return [("UTC", "UTC")] + [(n, n.replace("_", " ")) for n in names]
 
 
 def local_value(when: datetime | None, zone: str) -> str:
@@ -225,6 +228,9 @@ class RaceForm(forms.Form):
         if race is not None:  # a race night is made on the race's control desk once it exists
             for name in ("mode", *NIGHT_FIELDS):
                 self.fields.pop(name, None)
+        zone = self.fields.get("time_zone")
+        if zone is not None and race is not None and race.time_zone not in dict(zone.choices):
+            zone.choices = [*zone.choices, (race.time_zone, race.time_zone)]  # an old name, set through the API
         if race is None and not self.is_bound:  # a new race: the organiser's own zone (organise.js)
             self.fields["time_zone"].widget.attrs["data-browser-zone"] = ""
         if race is not None and "closes_at" in self.fields:

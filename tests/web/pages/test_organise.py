@@ -234,6 +234,23 @@ def test_before_it_opens_every_setting_can_change(client, fran):
     assert abs((race.opens_at - (now + timedelta(days=1))).total_seconds()) < 60  # unchanged, to the minute
 
 
+def test_the_time_zones_offered_are_places_and_an_old_name_set_through_the_api_stays(client, fran):
+    F.track("oval-loop")
+    client.force_login(fran.user)
+    html = client.get(reverse("organise-new")).content.decode()
+    assert '<option value="Europe/Paris">' in html and '<option value="UTC"' in html
+    assert 'value="US/Pacific"' not in html and 'value="GB-Eire"' not in html and 'value="Etc/GMT+5"' not in html
+
+    now = timezone.now()
+    race = community_race(fran, time_zone="US/Pacific", opens_at=now + timedelta(days=1),
+                          closes_at=now + timedelta(days=3))  # fmt: skip
+    page = client.get(reverse("organise-race", args=[race.pk]))
+    data = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    assert client.post(reverse("organise-race", args=[race.pk]), {**data, "laps": "4"}).status_code == 302
+    race.refresh_from_db()
+    assert race.laps == 4 and race.time_zone == "US/Pacific"
+
+
 def test_after_it_opens_only_name_description_and_close_time_change(client, fran):
     race = community_race(fran, time_zone="Asia/Tokyo")
     client.force_login(fran.user)
