@@ -252,11 +252,14 @@ def _metadata_problem(value, depth: int = 0) -> str | None:
     return None
 
 
+_OWN_CASE = ("model_metadata", "onnxruntime", "onnx.")
+
+
 def _sentence(message: str) -> str:
     message = message.strip()
     if not message:
         return message
-    if not message.split(" ", 1)[0].startswith("model_metadata"):  # a file name keeps its case
+    if not message.split(" ", 1)[0].startswith(_OWN_CASE):  # a file's or a program's name keeps its case
         message = message[0].upper() + message[1:]
     return message if message.endswith((".", "!", "?")) else message + "."
 

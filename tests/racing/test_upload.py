@@ -101,6 +101,10 @@ BAD_UPLOADS = {
         dict(onnx=f.linear_onnx(in_size=64), meta=f.state_metadata()), "metadata",
         "The metadata names STATE while the model takes LIDAR's 64 ranges: fix \"sensor\""
     ),
+    "runtime refuses it": (  # a program's name keeps its lower case at the sentence's start
+        dict(onnx=builders.type_error_model(), meta=builders.continuous_metadata()), "onnx",
+        "onnxruntime cannot load the model"
+    ),
     "custom operator domain": (
         dict(onnx=builders.custom_domain_model(), meta=f.state_metadata()), "onnx", "not allowed"
     ),
