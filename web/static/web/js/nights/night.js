@@ -160,6 +160,8 @@ export class TrackView {
     ctx.setLineDash([6 * ratio, 8 * ratio]);
     this.line(ctx, this.track.center, "rgba(255,255,255,0.35)", 1 * ratio);
     ctx.setLineDash([]);
+    // The start line: across the track at the first waypoint (it stays there in a reversed race).
+    this.line(ctx, [this.track.inner[0], this.track.outer[0]], "#ffffff", 4 * ratio, false);
     if (!pose) return;
     const [x, y] = this.px([pose.x, pose.y]);
     const size = Math.max(6 * ratio, 0.3 * this.scale);
