@@ -73,11 +73,14 @@ def controls_available(live: LiveRace) -> dict[str, bool]:
     ended = live.state == LiveRace.State.ENDED
     running = live.state == LiveRace.State.RUNNING
     someone_up = live.entries.filter(status__in=(QueueEntry.Status.UP, QueueEntry.Status.RUNNING)).exists()
+    race = live.race
+    closed = race.closes_at is not None and race.closes_at <= timezone.now()
     return {
         "start": live.is_live and not ended and not (running and not live.pause_after_run and driver_alive(live)),
         "pause": running and not live.pause_after_run,
         "skip": not ended and someone_up,
         "end": not ended,
+        "reopen": ended and not closed,
     }
 
 
@@ -141,7 +144,30 @@ def night_end(live: LiveRace) -> LiveRace:
         live.updated_at = timezone.now()
         live.save(update_fields=["state", "pause_after_run", "updated_at"])
         live.entries.filter(status__in=QueueEntry.ACTIVE).update(
-            status=QueueEntry.Status.SKIPPED, message="The race night ended.")
+            status=QueueEntry.Status.SKIPPED, message=ENDED_MESSAGE)
+        signals.night_changed.send(sender=LiveRace, live_race=live)
+    return live
+
+
+ENDED_MESSAGE = "The race night ended."
+
+
+def night_reopen(live: LiveRace) -> LiveRace:
+    """A night ended too soon (End pressed by mistake, one more round): back to not started,
+    the racers the end caught (waiting, up or running) back in the queue in their order.
+    Results stay; the facilitator presses Start."""
+    with transaction.atomic():
+        live = _locked(live)
+        if live.state != LiveRace.State.ENDED:
+            raise ControlError("This race night has not ended: there is nothing to reopen.")
+        race = live.race
+        if race.closes_at is not None and race.closes_at <= timezone.now():
+            raise ControlError("This race has closed: extend its close time on its manage page, then reopen the night.")
+        live.state = LiveRace.State.WAITING
+        live.updated_at = timezone.now()
+        live.save(update_fields=["state", "updated_at"])
+        live.entries.filter(status=QueueEntry.Status.SKIPPED, message=ENDED_MESSAGE).update(
+            status=QueueEntry.Status.WAITING, message="")
         signals.night_changed.send(sender=LiveRace, live_race=live)
     return live
 

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from league.models import RaceEntrant
+from league.models import Race, RaceEntrant
 from nights import control
 from nights.models import LiveRace, QueueEntry
 from nights.queue import (
@@ -245,14 +245,42 @@ def test_a_place_is_among_those_still_waiting():
 def test_the_controls_that_apply_follow_the_night():
     race = live_race()
     live = race.live
-    assert control.controls_available(live) == {"start": True, "pause": False, "skip": False, "end": True}
+    assert control.controls_available(live) == {"start": True, "pause": False, "skip": False, "end": True,
+                                                "reopen": False}
     joined(race, 1)
     control.night_start(live)
     live.refresh_from_db()
     assert control.controls_available(live)["pause"] is True
     control.night_end(live)
     live.refresh_from_db()
-    assert control.controls_available(live) == {"start": False, "pause": False, "skip": False, "end": False}
+    assert control.controls_available(live) == {"start": False, "pause": False, "skip": False, "end": False,
+                                                "reopen": True}
+
+
+def test_a_night_ended_too_soon_reopens_with_the_racers_the_end_caught():
+    race = f.community_race()
+    control.live_settings_set(race, mode="live", countdown_s=0)
+    racers = [f.racer() for _ in range(3)]
+    entries = [queue_join(race=race, racer=r, model=f.policy_model(r)) for r in racers]
+    QueueEntry.objects.filter(pk=entries[0].pk).update(status=QueueEntry.Status.DONE)  # had their run
+    live = race.live
+    with pytest.raises(control.ControlError, match="has not ended"):
+        control.night_reopen(live)
+    control.night_end(live)
+
+    control.night_reopen(live)
+
+    live.refresh_from_db()
+    assert live.state == LiveRace.State.WAITING
+    statuses = dict(QueueEntry.objects.values_list("racer_id", "status"))
+    assert [statuses[r.pk] for r in racers] == ["done", "waiting", "waiting"]
+    assert [queue_place(QueueEntry.objects.get(racer=r)) for r in racers[1:]] == [1, 2]
+    control.night_end(live)
+    Race.objects.filter(pk=race.pk).update(closes_at=timezone.now() - timedelta(minutes=1))
+    live.refresh_from_db()
+    assert control.controls_available(live)["reopen"] is False
+    with pytest.raises(control.ControlError, match="race has closed"):
+        control.night_reopen(live)
 
 
 def test_a_closed_race_cannot_become_a_race_night():

@@ -189,6 +189,8 @@ LiveStartApi = _control_view(control.night_start, "Start (or resume) the night: 
 LivePauseApi = _control_view(control.night_pause, "Pause after the run under way (at once if none is).")
 LiveSkipApi = _control_view(control.night_skip, "Skip the racer up now: their run stops, unrecorded.")
 LiveEndApi = _control_view(control.night_end, "End the night: the run under way stops, nobody else races.")
+LiveReopenApi = _control_view(control.night_reopen, "Reopen a night that ended (not if the race has closed): "
+                              "back to not started, the racers the end caught back in the queue; then start it.")
 
 
 class LiveSpeedApi(APIView):

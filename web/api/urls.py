@@ -99,6 +99,7 @@ urlpatterns = [
     path("races/<int:race_id>/live/pause/", night_views.LivePauseApi.as_view(), name="api-race-live-pause"),
     path("races/<int:race_id>/live/skip/", night_views.LiveSkipApi.as_view(), name="api-race-live-skip"),
     path("races/<int:race_id>/live/end/", night_views.LiveEndApi.as_view(), name="api-race-live-end"),
+    path("races/<int:race_id>/live/reopen/", night_views.LiveReopenApi.as_view(), name="api-race-live-reopen"),
     path("races/<int:race_id>/live/speed/", night_views.LiveSpeedApi.as_view(), name="api-race-live-speed"),
     path("races/<int:race_id>/queue/", night_views.QueueApi.as_view(), name="api-race-queue"),
     path("races/<int:race_id>/queue/<int:entry_id>/", night_views.QueueEntryApi.as_view(), name="api-race-queue-entry"),

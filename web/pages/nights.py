@@ -120,6 +120,7 @@ CONTROLS = {
     "pause": control.night_pause,
     "skip": control.night_skip,
     "end": control.night_end,
+    "reopen": control.night_reopen,
 }
 
 

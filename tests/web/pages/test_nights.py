@@ -94,6 +94,14 @@ def test_after_the_end_the_desk_offers_no_control_and_a_refused_one_says_why(cli
     refused = client.post(url, {"action": "start"}, follow=True).content.decode()
     assert 'class="flash flash-error">This race night has ended.</p>' in refused
 
+    # Ended too soon: the desk reopens it, with the racer the end caught back in the queue.
+    assert 'value="reopen"' in html
+    reopened = client.post(url, {"action": "reopen"}, follow=True).content.decode()
+    assert "Not started: racers may join the queue" in reopened and 'value="start"' in reopened
+    assert QueueEntry.objects.get(live_race__race=race).status == QueueEntry.Status.WAITING
+    api = client.post(reverse("api-race-live-reopen", args=[race.pk]))
+    assert api.status_code == 400 and "has not ended" in api.content.decode()  # once is enough
+
 
 def test_the_desk_disables_the_controls_that_do_not_apply(client, fran):
     race = a_night(fran)
