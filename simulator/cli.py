@@ -133,8 +133,8 @@ def cmd_race(args) -> int:
                 result = run_time_trial(policy, track, rules, on_progress=on_progress, race_format=race_format)
     except (RaceSetupError, FormatError) as exc:
         raise UsageError(str(exc)) from None
-    except RaceStopped as exc:  # before the first step (the race loops catch it after): nothing raced
-        raise UsageError(f"stopped before the first step: {exc}") from None
+    except RaceStopped as exc:  # outside the race loops (they catch it): before the race began, say
+        raise UsageError(f"stopped before the race could give a result: {exc}") from None
     if args.replay:
         try:
             write_replay(args.replay, result, track, args.track, speed_multipliers=changes)

@@ -98,7 +98,7 @@ def test_a_stop_of_zero_seconds_is_refused_and_one_already_past_races_nothing(cl
     assert done.returncode == 2 and "--stop-after is a number of seconds above 0" in done.stderr
     # Past already when the race would begin (the model took longer to load): nothing raced.
     late = cli_subprocess("race", model, "--metadata", meta, "--track", shipped_track_ref, "--stop-after", "0.001")
-    assert late.returncode == 2 and "stopped before the first step: the race ran out of time" in late.stderr
+    assert late.returncode == 2 and "stopped before the race could give a result: the race ran out of time" in late.stderr
 
 
 def test_after_the_race_a_late_signal_is_only_noted():
