@@ -344,21 +344,28 @@ def racer_runs(racer: Racer, race_ids) -> dict[int, list[Result]]:
     return runs
 
 
-def racer_profile(racer: Racer) -> dict:
-    """Public figures of a racer: their row on every board and in every season."""
-    race_rows = (
+def racer_profile(racer: Racer, viewer) -> dict:
+    """A racer's figures as `viewer` (a user, maybe anonymous) may see them: their row on
+    every board the viewer may see, and in every season. A private race the viewer may
+    not see stays out of sight, and out of the counts of wins and runs too."""
+    race_rows = list(
         RaceStanding.objects.filter(racer=racer)
         .select_related("race__season", "race__track", "result")
         .order_by("-race__season__created_at", "race__order")
     )
+    visible = set(
+        access.visible_races(viewer).filter(pk__in={row.race_id for row in race_rows}).values_list("pk", flat=True)
+    )
+    race_rows = [row for row in race_rows if row.race_id in visible]
     return {
         "racer": racer,
-        "races": list(race_rows),
+        "races": race_rows,
+        "visible_race_ids": visible,
         "seasons": list(
             SeasonStanding.objects.filter(racer=racer)
             .select_related("season")
             .order_by("-season__created_at")
         ),
-        "results": Result.objects.filter(racer=racer).count(),
+        "results": Result.objects.filter(racer=racer, race_id__in=visible).count(),
         "wins": sum(1 for r in race_rows if r.rank == 1 and r.finished),
     }

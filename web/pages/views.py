@@ -220,11 +220,6 @@ def track_detail(request, slug: str):
     )
 
 
-def _visible_race_ids(user, race_ids: set[int]) -> set[int]:
-    """Which of these races `user` may see (one query)."""
-    return set(access.visible_races(user).filter(pk__in=race_ids).values_list("pk", flat=True))
-
-
 # --- Racers -------------------------------------------------------------------------------
 
 
@@ -233,11 +228,8 @@ def racer_profile(request, alias: str):
         racer = league_selectors.racer_get(alias)
     except Racer.DoesNotExist:
         raise Http404("No such racer.") from None
-    data = racing_selectors.racer_profile(racer)
-    # Private races stay out of sight of those who may not see them; so do their replays.
-    visible = _visible_race_ids(request.user, {row.race_id for row in data["races"]})
-    data["races"] = [row for row in data["races"] if row.race_id in visible]
-    runs = racing_selectors.racer_runs(racer, visible)
+    data = racing_selectors.racer_profile(racer, request.user)  # private races: out of sight and counts
+    runs = racing_selectors.racer_runs(racer, data["visible_race_ids"])
     for row in data["races"]:
         row.no_replay = not access.replay_visible_to(row.race, racer.pk, request.user)
         # Every run in the race, and the chart of their times (the ranked one ringed).

@@ -56,4 +56,9 @@ def test_a_private_race_stays_out_of_a_strangers_sight(client, racer):
     client.force_login(racer.user)
     assert f'data-race-id="{private.pk}"' in client.get(reverse("racer", args=[racer.alias])).content.decode()
     client.logout()
-    assert f'data-race-id="{private.pk}"' not in client.get(reverse("racer", args=[racer.alias])).content.decode()
+    html = client.get(reverse("racer", args=[racer.alias])).content.decode()
+    assert f'data-race-id="{private.pk}"' not in html
+    # Nor in the counts: the private win and run leave no trace for a stranger.
+    stats = html.split('class="stat-value">')
+    assert stats[1].startswith("0<") and "win" in stats[1]  # wins
+    assert any(part.startswith("0<") and "runs raced" in part.split("</div>", 1)[0] for part in stats[1:])
