@@ -148,6 +148,9 @@ MIDDLEWARE = [
     "web.ops.staticfiles.StaticFilesMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before CommonMiddleware's APPEND_SLASH: a POST to an API path without its slash is
+    # redirected keeping its method, and unknown API paths answer JSON.
+    "web.api.addresses.ApiAddressMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before CSRF, which parses a form POST (and spools its files) before the view.
     "web.middleware.UploadSizeLimitMiddleware",
