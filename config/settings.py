@@ -461,6 +461,8 @@ REST_FRAMEWORK = {
     ],
     # drf-spectacular's, plus the error answers every view really gives (web/api/schema.py).
     "DEFAULT_SCHEMA_CLASS": "web.api.schema.LeagueAutoSchema",
+    # Every 401 also says how to send the token (web/api/errors.py).
+    "EXCEPTION_HANDLER": "web.api.errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     # Per client (the address web/clients.py gives, or the user once logged in), counted in
     # the default cache that every web process shares (CACHES above).

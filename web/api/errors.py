@@ -70,3 +70,21 @@ def manager_responses(ok, *, bad: OpenApiResponse | None = None) -> dict:
     if bad is not None:
         responses[400] = bad
     return responses
+
+
+# How to authenticate, added to every 401 (DRF's own words say only what is missing).
+TOKEN_HINT = ("Send your API token as the header `Authorization: Token <key>` (your profile page shows "
+              "the key and makes a new one), or send none to read public data.")
+
+
+def exception_handler(exc, context):
+    """DRF's answers, with every 401 saying how to authenticate (REST_FRAMEWORK's
+    EXCEPTION_HANDLER)."""
+    from rest_framework.views import exception_handler as drf_exception_handler  # settings load first
+
+    response = drf_exception_handler(exc, context)
+    if response is not None and response.status_code == 401 and isinstance(response.data, dict):
+        detail = str(response.data.get("detail", "")).strip()
+        response.data["detail"] = f"{detail} {TOKEN_HINT}".strip()
+    return response
+

@@ -7,7 +7,8 @@ from rest_framework.pagination import PageNumberPagination
 class BoardPagination(PageNumberPagination):
     """{count, next, previous, results}; `?page=N&page_size=M` (at most 500).
 
-    A page number that is not a whole number from 1 is a 400 saying so; a page past the
+    A page number that is not a whole number from 1 is a 400 saying so, and so is a page
+    size outside 1..500 (DRF would quietly use the default or the cap); a page past the
     last is a 404 naming the last page (DRF answers both with "Invalid page.")."""
 
     page_size = 50
@@ -27,6 +28,19 @@ class BoardPagination(PageNumberPagination):
                 {self.page_query_param: [f"The page must be a whole number from 1; got {raw!r}."]}
             )
         return number
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except (TypeError, ValueError):
+            size = 0
+        if not 1 <= size <= self.max_page_size:
+            raise ValidationError({self.page_size_query_param: [
+                f"The page size is a whole number from 1 to {self.max_page_size}; got {raw!r}."]})  # fmt: skip
+        return size
 
     def paginate_queryset(self, queryset, request, view=None):
         try:

@@ -4,7 +4,9 @@ without each view repeating them (REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]).
 A view's own `@extend_schema(responses=...)` always wins; this adds only what is missing:
 - 400 for a body that does not validate (every write with a request body);
 - 401 where the permission classes need a signed-in caller (TokenAuthentication answers
-  401, not 403, to an anonymous caller), 403 for staff-only calls;
+  401, not 403, to an anonymous caller), and on every other call for a wrong token; 403
+  for staff-only calls;
+- 415 for a body of a Content-Type the call does not read (every write with a body);
 - 404 for a path with an id or slug in it (nothing there, or nothing the caller may see);
 - 400 and 404 for the `page` of a paginated list (web/api/pagination.py), with the
   `page` and `page_size` parameters;
@@ -19,7 +21,7 @@ from __future__ import annotations
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import parsers, permissions
+from rest_framework import authentication, parsers, permissions
 
 from . import errors
 from .pagination import BoardPagination
@@ -28,7 +30,18 @@ from .throttles import WriteRateThrottle
 BAD_INPUT = errors.bad_request(
     "{field: [messages]}: the input does not validate; each message says what to change."
 )
-BAD_PAGE = errors.bad_request("{page: [message]}: the page is not a whole number from 1.")
+BAD_PAGE = errors.bad_request(
+    "{page: [message]} or {page_size: [message]}: the page is not a whole number from 1, or the page "
+    f"size not one from 1 to {BoardPagination.max_page_size}."
+)
+BAD_TOKEN = errors.detail(
+    "An `Authorization` token that is wrong or revoked (send none to read as anyone may); the message "
+    "says how to send one."
+)
+UNSUPPORTED_TYPE = errors.detail(
+    "The body's Content-Type is not one this call reads: send JSON (`application/json`) or a form "
+    "(`multipart/form-data`, `application/x-www-form-urlencoded`)."
+)
 NOT_FOUND = errors.detail("Nothing here: no such item, or one you may not see.")
 PAGE_NOT_FOUND = errors.detail("Nothing here, or no such page: the message names the last page.")
 STAFF_ONLY = errors.detail("Signed in, but only staff may do this.")
@@ -72,6 +85,10 @@ class LeagueAutoSchema(AutoSchema):
             issubclass(c, permissions.IsAuthenticatedOrReadOnly) for c in classes
         )
 
+    def _reads_tokens(self) -> bool:
+        classes = getattr(self.view, "authentication_classes", []) or []
+        return any(issubclass(c, authentication.TokenAuthentication) for c in classes)
+
     def _throttled(self) -> bool:
         classes = getattr(self.view, "throttle_classes", []) or []
         return self.method in WRITES and any(issubclass(c, WriteRateThrottle) for c in classes)
@@ -82,6 +99,10 @@ class LeagueAutoSchema(AutoSchema):
             implied["400"] = BAD_INPUT
         if self._needs_sign_in():
             implied["401"] = errors.NOT_SIGNED_IN
+        elif self._reads_tokens():  # a bad token is a 401 on any call, a public read too
+            implied["401"] = BAD_TOKEN
+        if self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer() is not None:
+            implied["415"] = UNSUPPORTED_TYPE
         if any(issubclass(c, permissions.IsAdminUser) for c in self._permission_classes()):
             implied["403"] = STAFF_ONLY
         if "{" in self.path:

@@ -36,6 +36,12 @@ def test_seasons_answer_in_the_page_envelope(client):
     assert set(body) == {"count", "next", "previous", "results"}
     assert body["results"][0]["slug"] == season.slug and body["count"] >= 1
     assert client.get("/api/seasons/?page=0").status_code == 400
+    # A page size outside 1..500 says so, as a bad page does (not a quiet default or cap).
+    for size in ("0", "-5", "abc", "100000"):
+        answer = client.get(f"/api/seasons/?page_size={size}")
+        assert answer.status_code == 400, size
+        assert answer.json()["page_size"] == [f"The page size is a whole number from 1 to 500; got {size!r}."]
+    assert client.get("/api/seasons/?page_size=500").status_code == 200
 
 
 @pytest.fixture

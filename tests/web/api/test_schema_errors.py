@@ -23,7 +23,7 @@ def responses(schema, path: str, method: str) -> dict:
 def test_auth_calls_document_their_lockouts_and_limits(schema):
     token = responses(schema, "/api/auth/token/", "post")
     signup = responses(schema, "/api/auth/signup/", "post")
-    assert set(token) == {"200", "400", "429"} and set(signup) == {"201", "400", "429"}
+    assert set(token) == {"200", "400", "415", "429"} and set(signup) == {"201", "400", "415", "429"}
     for answer in (token["429"], signup["429"]):
         assert "Retry-After" in answer["headers"]
         assert answer["content"]["application/json"]["schema"]["$ref"].endswith("/DetailOutput")
@@ -31,7 +31,7 @@ def test_auth_calls_document_their_lockouts_and_limits(schema):
 
 def test_the_upload_documents_every_refusal(schema):
     upload = responses(schema, "/api/models/", "post")
-    assert set(upload) == {"201", "400", "401", "413", "429", "503"}
+    assert set(upload) == {"201", "400", "401", "413", "415", "429", "503"}
     assert "Retry-After" in upload["503"]["headers"] and "Retry-After" in upload["429"]["headers"]
     assert "not UTF-8" in upload["400"]["description"]
 
