@@ -4,7 +4,6 @@ spreadsheet) or JSON, in board order (racing/exports.py makes the rows)."""
 from __future__ import annotations
 
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404
 from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -16,7 +15,7 @@ from league.models import Race, Season
 from racing import exports
 
 from . import errors
-from .permissions import race_or_404
+from .permissions import found_or_404, race_or_404
 from .serializers import RaceResultRowOutput, SeasonStandingOutput
 
 FORMAT = OpenApiParameter(
@@ -113,6 +112,6 @@ class SeasonStandingsCsvApi(ExportApi):
         "`GET /api/seasons/{slug}/standings/`).",
     )
     def get(self, request, slug: str):
-        season = get_object_or_404(Season, slug=slug)
+        season = found_or_404(Season.objects.all(), "No such season.", slug=slug)
         rows = exports.season_standing_export_rows(season)
         return self.export(request, rows, exports.SEASON_COLUMNS, f"{season.slug}-standings.csv", public=True)

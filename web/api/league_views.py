@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
 from rest_framework.response import Response
@@ -18,6 +17,7 @@ from web.logins import locked_out, lockout_response
 
 from . import errors
 from .pagination import page_response, paginated
+from .permissions import AdminsOnly, found_or_404
 from .serializers import (
     MeOutput,
     SeasonOutput,
@@ -144,7 +144,7 @@ class SeasonDetailApi(APIView):
 
     @extend_schema(responses={200: SeasonOutput}, tags=["seasons"])
     def get(self, request, slug: str):
-        season = get_object_or_404(selectors.season_list(), slug=slug)
+        season = found_or_404(selectors.season_list(), "No such season.", slug=slug)
         return Response(SeasonOutput(season).data)
 
 
@@ -153,12 +153,12 @@ class SeasonStandingsApi(APIView):
 
     @extend_schema(operation_id="seasons_standings_list", responses={200: paginated(SeasonStandingOutput)}, tags=["seasons"])
     def get(self, request, slug: str):
-        season = get_object_or_404(Season, slug=slug)
+        season = found_or_404(Season.objects.all(), "No such season.", slug=slug)
         return page_response(self, request, racing_selectors.season_standing_pages(season), SeasonStandingOutput)
 
 
 class SeasonOpenApi(APIView):
-    permission_classes = [permissions.IsAdminUser]
+    permission_classes = [AdminsOnly]
 
     @extend_schema(
         request=None,
@@ -167,7 +167,7 @@ class SeasonOpenApi(APIView):
         description="Staff only. Opens the season; the season that was open closes.",
     )
     def post(self, request, slug: str):
-        season = get_object_or_404(Season, slug=slug)
+        season = found_or_404(Season.objects.all(), "No such season.", slug=slug)
         try:
             services.season_open(season)
         except services.SeasonClosed as exc:

@@ -8,7 +8,7 @@ exist, and so are its results and replays; a race they see but may not run is a 
 from __future__ import annotations
 
 from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAdminUser
 
 from league import access
 from league.models import Race
@@ -22,6 +22,21 @@ FACILITATOR_NEEDED = (
 NOT_MANAGER = "Only the race's facilitator or an admin can do this."
 NO_SUCH_RACE = "No such race."
 NO_SUCH_RESULT = "No such result."
+
+
+def found_or_404(queryset, message: str, **lookup):
+    """The one row `lookup` finds in `queryset`, or a 404 in words (Django's says "No
+    PolicyModel matches the given query.")."""
+    row = queryset.filter(**lookup).first()
+    if row is None:
+        raise NotFound(message)
+    return row
+
+
+class AdminsOnly(IsAdminUser):
+    """The league's admins (staff accounts); anyone else signed in gets a 403 that says so."""
+
+    message = "Only the league's admins (staff accounts) may do this; ask one of them."
 
 
 class FacilitatorWritesOnly(BasePermission):

@@ -7,11 +7,10 @@ import json
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.exceptions import NotFound
 from rest_framework import permissions, status
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,7 +30,7 @@ from web.middleware import upload_limit_bytes, upload_too_large_message
 from . import errors
 from .pagination import page_response, paginated
 from .parsers import UploadParser, missing_file_reason
-from .permissions import result_or_404
+from .permissions import found_or_404, result_or_404
 from .serializers import (
     ModelOutput,
     ModelRenameInput,
@@ -128,7 +127,7 @@ class ModelDetailApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     def _model(self, request, model_id: int) -> PolicyModel:
-        return get_object_or_404(selectors.models_of(racer_for_user(request.user)), pk=model_id)
+        return found_or_404(selectors.models_of(racer_for_user(request.user)), "You have no model with this id.", pk=model_id)
 
     @extend_schema(responses={200: ModelOutput, 404: NO_SUCH_MODEL}, tags=["models"])
     def get(self, request, model_id: int):
@@ -234,7 +233,7 @@ class SubmissionDetailApi(APIView):
     @extend_schema(responses={200: SubmissionOutput}, tags=["submissions"])
     def get(self, request, submission_id: int):
         racer = racer_for_user(request.user)
-        submission = get_object_or_404(selectors.submissions_of(racer), pk=submission_id)
+        submission = found_or_404(selectors.submissions_of(racer), "You have no submission with this id.", pk=submission_id)
         return Response(SubmissionOutput(submission, context={"request": request}).data)
 
 
@@ -258,7 +257,7 @@ class SubmissionReplayApi(APIView):
     )
     def get(self, request, submission_id: int):
         racer = racer_for_user(request.user)
-        submission = get_object_or_404(selectors.submissions_of(racer), pk=submission_id)
+        submission = found_or_404(selectors.submissions_of(racer), "You have no submission with this id.", pk=submission_id)
         if submission.status != submission.Status.FAILED:
             raise NotFound("This submission did not fail: its replay is its result's.")
         try:

@@ -38,3 +38,23 @@ def test_a_body_of_another_type_is_a_415_as_documented(client):
     assert answer.status_code == 415
     documented = client.get("/api/schema/?format=json").json()["paths"]["/api/races/join/"]["post"]["responses"]
     assert "415" in documented
+
+
+@pytest.mark.parametrize("path, method, says", [
+    ("/api/models/999999/", "get", "You have no model with this id."),
+    ("/api/submissions/999999/", "get", "You have no submission with this id."),
+    ("/api/seasons/no-such-season/standings/", "get", "No such season."),
+    ("/api/seasons/no-such-season/standings.csv", "get", "No such season."),
+])  # fmt: skip
+def test_a_404_says_what_is_missing_in_words(path, method, says):
+    api = APIClient()
+    api.force_authenticate(f.racer().user)
+    answer = getattr(api, method)(path)
+    assert answer.status_code == 404 and answer.json()["detail"] == says, answer.content
+
+
+def test_a_racer_opening_a_season_is_told_only_admins_may():
+    api = APIClient()
+    api.force_authenticate(f.racer().user)
+    answer = api.post(f"/api/seasons/{f.season('draft').slug}/open/")
+    assert answer.status_code == 403 and "Only the league's admins" in answer.json()["detail"]
