@@ -95,3 +95,95 @@ def test_replay_page_on_a_phone(phone_page, live_server, runs):
     assert width > 300
     phone_page.tap("#rp-play")
     phone_page.wait_for_function("() => Number(document.getElementById('rp-stage').dataset.step) >= 5")
+
+
+def splits_cut_off(tab) -> dict:
+    """The split cells that stick out of the table's box (cut off or scrolled away), and
+    how far the table scrolls sideways."""
+    return tab.evaluate(
+        "() => { const wrap = document.querySelector('.rp-table-wrap'), box = wrap.getBoundingClientRect();"
+        " const cut = [...document.querySelectorAll('#rp-splits th, #rp-splits td')].filter((c) => {"
+        "   const r = c.getBoundingClientRect(); return r.width > 0 && (r.right > box.right + 1 || r.left < box.left - 1); });"
+        " const shown = [...document.querySelectorAll('#rp-splits thead th')]"
+        "   .filter((c) => c.getBoundingClientRect().width > 0).map((c) => c.textContent.trim());"
+        " return {cut: cut.map((c) => c.textContent.trim()), scroll: wrap.scrollWidth - wrap.clientWidth, shown}; }"
+    )
+
+
+def hud_over_map(tab) -> list[str]:
+    """The HUD boxes that cover part of the track map."""
+    return tab.evaluate(
+        "() => { const m = document.getElementById('rp-track').getBoundingClientRect();"
+        " return [...document.querySelectorAll('.rp-hud-box, .rp-legend')].filter((b) => {"
+        "   const r = b.getBoundingClientRect(); return r.width > 0 && r.left < m.right && r.right > m.left"
+        "   && r.top < m.bottom && r.bottom > m.top; }).map((b) => b.textContent.trim()); }"
+    )
+
+
+def penalty_column(tab) -> tuple[list[int], list[float]]:
+    offs = tab.locator("#rp-splits tbody tr[data-lap] td.rp-col-off").all_inner_texts()
+    pens = tab.locator("#rp-splits tbody tr[data-lap] td.rp-col-pen").all_inner_texts()
+    return [int(t) for t in offs], [float(t.strip("+ s")) for t in pens]
+
+
+def test_replay_splits_slider_and_hud_for_keyboards_and_screens(page, live_server, runs):
+    mine, leader = runs
+    page.goto(f"{live_server.url}/results/{mine.pk}/replay/")
+    page.wait_for_selector("#rp-stage[data-ready='1']")
+    page.wait_for_function(f"() => document.getElementById('rp-stage').dataset.ghost === '{leader.pk}'")
+
+    # Every column of the splits in view, off tracks and penalty seconds among them.
+    fit = splits_cut_off(page)
+    assert fit["cut"] == [] and fit["scroll"] <= 1, fit
+    assert fit["shown"] == ["Lap", "S1", "S2", "S3", "Time", "Off", "Pen.", "Δ ghost"]
+    offs, pens = penalty_column(page)
+    assert sum(offs) == mine.off_track_count > 0
+    assert sum(pens) == pytest.approx(mine.penalty_s) and mine.penalty_s > 0
+    # Why the video is shorter than the race time.
+    assert "penalties are added to the clock, not driven" in page.text_content("#rp-video-note")
+
+    # The HUD sits beside the map, not on it; a tie with the ghost is never "-0.00".
+    assert hud_over_map(page) == []
+    gaps = page.evaluate(
+        "() => { const out = new Set(), n = window.replayPlayer.state.run.n;"
+        " for (let i = 0; i < n; i++) { window.replayPlayer.seek(i);"
+        "   out.add(document.getElementById('rp-hud-gap').textContent); } return [...out]; }"
+    )
+    negative_zero = [g for g in gaps if g[0] in "-−" and not any(d in g for d in "123456789")]
+    assert not negative_zero and any(g[0] in "-−" for g in gaps), gaps  # ahead of the ghost, just
+
+    # The slider follows playback while it has the focus, and reads out the race clock.
+    page.evaluate("() => window.replayPlayer.seek(0)")
+    page.focus("#rp-scrub")
+    page.keyboard.press("Space")  # play
+    page.wait_for_function("() => Number(document.getElementById('rp-stage').dataset.step) >= 10")
+    page.keyboard.press("Space")  # pause
+    step = stage(page)["step"]
+    assert page.evaluate("document.activeElement.id") == "rp-scrub"
+    assert page.input_value("#rp-scrub") == str(step)
+    assert page.get_attribute("#rp-scrub", "aria-valuetext") == page.text_content("#rp-hud-clock") != "0:00.000"
+
+    # A lap is a button: reached by Tab, Enter jumps to its start, and the slider follows.
+    page.focus("#rp-laps-shown")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Jump to lap 1"
+    assert page.get_by_role("button", name="Jump to lap 1").is_visible()
+    page.keyboard.press("Enter")
+    assert stage(page)["step"] == 0
+    assert page.input_value("#rp-scrub") == "0"
+    assert page.get_attribute("#rp-scrub", "aria-valuetext") == page.text_content("#rp-hud-clock")
+
+
+def test_replay_splits_and_hud_fit_a_phone(phone_page, live_server, runs):
+    mine, leader = runs
+    phone_page.goto(f"{live_server.url}/results/{mine.pk}/replay/")
+    phone_page.wait_for_selector("#rp-stage[data-ready='1']")
+    phone_page.wait_for_function(f"() => document.getElementById('rp-stage').dataset.ghost === '{leader.pk}'")
+    # Fewer columns on a phone (no sectors), none of them cut off.
+    fit = splits_cut_off(phone_page)
+    assert fit["cut"] == [] and fit["scroll"] <= 1, fit
+    assert fit["shown"] == ["Lap", "Time", "Off", "Pen.", "Δ ghost"]
+    assert sum(penalty_column(phone_page)[0]) == mine.off_track_count
+    assert hud_over_map(phone_page) == []
+    overflow = phone_page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1

@@ -1,8 +1,9 @@
-/* The replay's text around the canvases: the HUD over the map (lap, clock, speed, gap to
- * the ghost, a penalty card), the lap and sector splits, the lap and off-track marks on
- * the timeline, and the speed trace's legend. Figures printed by format.js. */
+/* The replay's text around the canvases: the HUD above the map (lap, clock, speed, gap to
+ * the ghost, a penalty card), the lap and sector splits with each lap's off tracks and
+ * penalty seconds, the lap and off-track marks on the timeline, and the speed trace's
+ * legend. Figures printed by format.js. */
 
-import { NO_TIME, formatClock, formatDelta, formatRaceTime } from "../format.js";
+import { NO_TIME, formatClock, formatGap, formatRaceTime } from "../format.js";
 import { LAP_COLOURS } from "./charts.js";
 import { FPS, gapAt } from "./data.js";
 import { els, state } from "./page.js";
@@ -14,13 +15,19 @@ function cell(tr, text, cls) {
   return c;
 }
 
-// A difference to the ghost, red when behind.
+// A difference to the ghost, red when behind; a tie reads "+0.000", never "-0.000".
 function deltaChip(c, diff, title) {
   c.title = title;
   const chip = document.createElement("span");
-  chip.className = diff > 0 ? "rp-delta rp-delta-bad" : "rp-delta rp-delta-good";
-  chip.textContent = formatDelta(diff);
+  const text = formatGap(diff);
+  chip.className = "rp-delta " + (gapBehind(text) ? "rp-delta-bad" : "rp-delta-good");
+  chip.textContent = text;
   c.appendChild(chip);
+}
+
+// Is a gap printed by formatGap one of being behind (not a tie, not ahead)?
+function gapBehind(text) {
+  return text.startsWith("+") && /[1-9]/.test(text);
 }
 
 function bestOfRun(r) {
@@ -33,40 +40,68 @@ function bestOfRun(r) {
   return { lap, sectors };
 }
 
+// Penalty seconds as the figures above print them: "+6 s", "+1.5 s"; none "0".
+function penaltyText(seconds) {
+  return seconds > 0 ? "+" + Math.round(seconds * 10) / 10 + " s" : "0";
+}
+
+// The off-track and penalty columns of a lap (or of every lap: `lap` null). Penalties are
+// seconds added to the clock: off tracks, wrong ways and collisions.
+function penaltyCells(tr, r, lap) {
+  const ofLap = (e) => lap === null || e.lap === lap;
+  const offs = r.resets.filter(ofLap).length;
+  const seconds = r.penalties.filter(ofLap).reduce((sum, e) => sum + (e.penalty || 0), 0);
+  cell(tr, String(offs), "rp-col-off mono" + (offs ? " rp-bad" : " muted"));
+  cell(tr, penaltyText(seconds), "rp-col-pen mono" + (seconds > 0 ? "" : " muted"));
+}
+
+// The lap's number as a button, so that keyboards and screen readers reach the jump too
+// (a click anywhere on the row does the same).
+function lapCell(tr, k) {
+  const c = cell(tr, "", "rp-lapno");
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = "rp-lap-btn";
+  b.textContent = String(k + 1);
+  b.setAttribute("aria-label", "Jump to lap " + (k + 1));
+  b.title = "Jump to lap " + (k + 1);
+  c.appendChild(b);
+  return c;
+}
+
+function hitChip(c, r, k) {
+  const hits = r.collisions.filter((e) => e.lap === k).length;
+  if (!hits) return;
+  const o = document.createElement("span");
+  o.className = "rp-hit-chip";
+  o.textContent = "◆";
+  o.setAttribute("aria-hidden", "true");
+  o.title = hits + (hits === 1 ? " collision" : " collisions") + " in this lap";
+  const said = document.createElement("span");
+  said.className = "sr-only";
+  said.textContent = o.title;
+  c.append(o, said);
+}
+
 function lapRow(tbody, r, gh, k, best) {
   const laps = r.lapTimes.length;
   const tr = tbody.insertRow();
   tr.dataset.lap = String(k);
-  tr.tabIndex = 0;
-  tr.title = "Jump to lap " + (k + 1);
-  const lapCell = cell(tr, String(k + 1), "rp-lapno");
+  hitChip(lapCell(tr, k), r, k);
   for (let s = 0; s < 3; s++) {
     const v = r.sectors[k][s];
     const isBest = v !== null && laps > 1 && Math.abs(v - best.sectors[s]) < 1e-9;
-    cell(tr, formatRaceTime(v), "mono" + (isBest ? " rp-best" : ""));
+    cell(tr, formatRaceTime(v), "rp-col-sector mono" + (isBest ? " rp-best" : ""));
   }
   const lt = r.lapTimes[k];
   cell(tr, formatRaceTime(lt), "mono" + (laps > 1 && lt === best.lap ? " rp-best" : ""));
-  const offs = r.resets.filter((e) => e.lap === k).length;
-  if (offs) {
-    const o = document.createElement("span");
-    o.className = "rp-off-chip";
-    o.textContent = "●";
-    o.title = offs + " off track in this lap";
-    lapCell.appendChild(o);
-  }
-  const hits = r.collisions.filter((e) => e.lap === k).length;
-  if (hits) {
-    const o = document.createElement("span");
-    o.className = "rp-hit-chip";
-    o.textContent = "◆";
-    o.title = hits + (hits === 1 ? " collision" : " collisions") + " in this lap";
-    lapCell.appendChild(o);
-  }
+  penaltyCells(tr, r, k);
   const gc = cell(tr, "", "rp-col-ghost mono");
   if (gh && gh.lapTimes[k] !== undefined) deltaChip(gc, lt - gh.lapTimes[k], "Ghost lap " + formatRaceTime(gh.lapTimes[k]));
   else if (gh) gc.textContent = NO_TIME;
 }
+
+const SPLIT_COLUMNS = 8; // lap, three sectors, time, off, penalty, ghost
 
 export function buildSplits() {
   const r = state.run, gh = state.ghost;
@@ -77,7 +112,7 @@ export function buildSplits() {
   const partial = r.n && r.lap[r.n - 1] < r.lapsRequired && r.result.status !== "finished";
   if (!laps && !partial) {
     const c = tbody.insertRow().insertCell();
-    c.colSpan = 6; c.className = "muted"; c.textContent = "No complete lap.";
+    c.colSpan = SPLIT_COLUMNS; c.className = "muted"; c.textContent = "No complete lap.";
     return;
   }
   const best = bestOfRun(r);
@@ -85,15 +120,18 @@ export function buildSplits() {
   if (partial) {
     const trp = tbody.insertRow();
     trp.dataset.lap = String(laps);
-    cell(trp, String(laps + 1), "rp-lapno");
-    cell(trp, "Unfinished: " + Math.round((r.result.progress || r.prog[r.n - 1]) * 100) + "% of the lap", "muted").colSpan = 4;
+    hitChip(lapCell(trp, laps), r, laps);
+    cell(trp, "", "rp-col-sector").colSpan = 3;
+    cell(trp, "Unfinished: " + Math.round((r.result.progress || r.prog[r.n - 1]) * 100) + "%", "muted rp-unfinished");
+    penaltyCells(trp, r, laps);
     cell(trp, "", "rp-col-ghost");
   }
   const total = tbody.insertRow();
   total.className = "rp-total";
-  cell(total, "Σ");
-  cell(total, "").colSpan = 3;
+  cell(total, "Σ").title = "The whole run";
+  cell(total, "", "rp-col-sector").colSpan = 3;
   cell(total, formatRaceTime(r.result.total_time_s), "mono");
+  penaltyCells(total, r, null);
   const gt = cell(total, "", "rp-col-ghost mono");
   if (gh && gh.result.total_time_s !== undefined && r.result.total_time_s !== undefined) {
     deltaChip(gt, r.result.total_time_s - gh.result.total_time_s, "Ghost total " + formatRaceTime(gh.result.total_time_s));
@@ -168,14 +206,18 @@ export function updateHud(pose) {
   els.time.textContent = formatClock(clock) + " / " + formatClock(total !== undefined ? total : r.t[r.n - 1]);
   if (state.ghost) {
     const gap = gapAt(r, state.ghost, i);
-    els.hudGap.textContent = gap === null ? NO_TIME : formatDelta(gap, 2) + " s";
-    els.hudGapBox.classList.toggle("rp-behind", gap !== null && gap > 0);
-    els.hudGapBox.classList.toggle("rp-ahead", gap !== null && gap <= 0);
+    const text = gap === null ? NO_TIME : formatGap(gap);
+    els.hudGap.textContent = gap === null ? NO_TIME : text + " s";
+    els.hudGapBox.classList.toggle("rp-behind", gap !== null && gapBehind(text));
+    els.hudGapBox.classList.toggle("rp-ahead", gap !== null && !gapBehind(text));
   }
   showPenalty(r, i);
   if (state.currentLap !== r.lap[i]) {
     state.currentLap = r.lap[i];
     highlightLap(r.lap[i]);
   }
-  if (document.activeElement !== els.scrub) els.scrub.value = String(i);
+  // The slider follows playback and jumps even while it has focus (a keyboard user's
+  // thumb must not freeze), and screen readers hear the race clock, not a step number.
+  els.scrub.value = String(i);
+  els.scrub.setAttribute("aria-valuetext", formatClock(clock));
 }

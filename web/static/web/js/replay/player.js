@@ -115,8 +115,7 @@ export function bindControls() {
     }
     render();
   });
-  els.splits.addEventListener("click", seekToLap);
-  els.splits.addEventListener("keydown", (event) => { if (event.key === "Enter") seekToLap(event); });
+  els.splits.addEventListener("click", seekToLap); // a row, or its lap button (Enter, Space)
   els.track.addEventListener("click", (event) => {
     if (!state.view) return;
     const rect = els.track.getBoundingClientRect();
