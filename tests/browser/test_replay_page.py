@@ -126,11 +126,17 @@ def penalty_column(tab) -> tuple[list[int], list[float]]:
     return [int(t) for t in offs], [float(t.strip("+ s")) for t in pens]
 
 
-def test_replay_splits_slider_and_hud_for_keyboards_and_screens(page, live_server, runs):
+def open_replay(tab, live_server, runs):
+    """The replay page of the first run, drawn, with the leader as its ghost."""
     mine, leader = runs
-    page.goto(f"{live_server.url}/results/{mine.pk}/replay/")
-    page.wait_for_selector("#rp-stage[data-ready='1']")
-    page.wait_for_function(f"() => document.getElementById('rp-stage').dataset.ghost === '{leader.pk}'")
+    tab.goto(f"{live_server.url}/results/{mine.pk}/replay/")
+    tab.wait_for_selector("#rp-stage[data-ready='1']")
+    tab.wait_for_function(f"() => document.getElementById('rp-stage').dataset.ghost === '{leader.pk}'")
+    return mine
+
+
+def test_replay_splits_slider_and_hud_for_keyboards_and_screens(page, live_server, runs):
+    mine = open_replay(page, live_server, runs)
 
     # Every column of the splits in view, off tracks and penalty seconds among them.
     fit = splits_cut_off(page)
@@ -175,10 +181,7 @@ def test_replay_splits_slider_and_hud_for_keyboards_and_screens(page, live_serve
 
 
 def test_replay_splits_and_hud_fit_a_phone(phone_page, live_server, runs):
-    mine, leader = runs
-    phone_page.goto(f"{live_server.url}/results/{mine.pk}/replay/")
-    phone_page.wait_for_selector("#rp-stage[data-ready='1']")
-    phone_page.wait_for_function(f"() => document.getElementById('rp-stage').dataset.ghost === '{leader.pk}'")
+    mine = open_replay(phone_page, live_server, runs)
     # Fewer columns on a phone (no sectors), none of them cut off.
     fit = splits_cut_off(phone_page)
     assert fit["cut"] == [] and fit["scroll"] <= 1, fit

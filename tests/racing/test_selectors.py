@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 
 from league import selectors as league_selectors
 from racing import selectors as racing_selectors
@@ -33,7 +34,7 @@ def test_home_garage_and_profile():
     }
     assert quota["resets_at"].hour == 0 and quota["resets_at"] > garage["submissions"][0].created_at
 
-    profile = racing_selectors.racer_profile(league_selectors.racer_get("ann"))
+    profile = racing_selectors.racer_profile(league_selectors.racer_get("ann"), AnonymousUser())  # a stranger
     assert profile["wins"] == 1 and profile["results"] == 1
     assert profile["races"][0].rank == 1 and profile["seasons"][0].points == 25
 
