@@ -98,22 +98,29 @@ class LadderSettingsOutput(serializers.Serializer):
                                           help_text="How many of the ladder go into the double-elimination finals.")
 
 
+def _choice(name: str, choices, **kwargs) -> serializers.ChoiceField:
+    """An optional choice whose refusal names the allowed values."""
+    values = list(choices)
+    return serializers.ChoiceField(
+        choices=values, required=False,
+        error_messages={"invalid_choice": f"{name} is one of {', '.join(map(str, values))}; got {{input!r}}."},
+        **kwargs,
+    )  # fmt: skip
+
+
 class LadderSettingsInput(serializers.Serializer):
     """A head-to-head race's ladder settings (ladder/settings.py checks them, with the race)."""
 
-    duel_start = serializers.ChoiceField(
-        choices=list(STARTS), required=False,
-        error_messages={"invalid_choice": f"duel_start is one of {', '.join(STARTS)}; got {{input!r}}."},
+    duel_start = _choice(
+        "duel_start", STARTS,
         help_text=f"The grid of each duel (default {LADDER_DEFAULTS['duel_start']}); fixed once the race opens.",
     )  # fmt: skip
     matches_per_hour = serializers.IntegerField(
         required=False, help_text=f"The match budget, {MATCHES_PER_HOUR_RANGE[0]} to {MATCHES_PER_HOUR_RANGE[1]} "
         f"(default {LADDER_DEFAULTS['matches_per_hour']}); it can change at any time.",
     )  # fmt: skip
-    finals_size = serializers.ChoiceField(
-        choices=list(FINALS_SIZES), required=False,
-        error_messages={"invalid_choice": f"finals_size is one of {', '.join(map(str, FINALS_SIZES))}; "
-                                          "got {input!r}."},
+    finals_size = _choice(
+        "finals_size", FINALS_SIZES,
         help_text=f"The finals' size (default {LADDER_DEFAULTS['finals_size']}, fewer if fewer are rated); "
         "fixed once the race opens.",
     )  # fmt: skip
@@ -192,14 +199,6 @@ class RaceOutput(serializers.ModelSerializer):
         if not access.can_manage(race, request.user):
             return None
         return invite_url(race, request)
-
-
-def _choice(name: str, choices) -> serializers.ChoiceField:
-    values = list(choices)
-    return serializers.ChoiceField(
-        choices=values, required=False,
-        error_messages={"invalid_choice": f"{name} is one of {', '.join(values)}; got {{input!r}}."},
-    )  # fmt: skip
 
 
 class LocalDateTimeField(serializers.DateTimeField):
