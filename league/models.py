@@ -222,6 +222,11 @@ class Race(models.Model):
             return self.name
         return f"{self.season.name}: {self.track.name}" if self.season_id else self.track.name
 
+    def window_closed(self, now=None) -> bool:
+        """Whether the race's own close time has passed (a closed race: no race night, no
+        more entries, the finals due)."""
+        return self.closes_at is not None and self.closes_at <= (now or timezone.now())
+
     def accepting_submissions(self, now=None) -> bool:
         """Whether the race takes submissions now (its season, if any, open; inside its
         window)."""

@@ -28,8 +28,7 @@ def live_settings_set(race: Race, *, mode: str | None = None, countdown_s: int |
                       self_start: bool | None = None) -> LiveRace:
     """Create or change a race's live settings (mode live or classic)."""
     already_live = LiveRace.objects.filter(race=race, mode=LiveRace.Mode.LIVE).exists()
-    if mode == LiveRace.Mode.LIVE and not already_live and race.closes_at is not None \
-            and race.closes_at <= timezone.now():
+    if mode == LiveRace.Mode.LIVE and not already_live and race.window_closed():
         raise ControlError("This race has closed: a closed race cannot become a race night. Reopen it first "
                            "(extend its close time on its manage page).")
     live, _ = LiveRace.objects.get_or_create(race=race)
@@ -73,14 +72,12 @@ def controls_available(live: LiveRace) -> dict[str, bool]:
     ended = live.state == LiveRace.State.ENDED
     running = live.state == LiveRace.State.RUNNING
     someone_up = live.entries.filter(status__in=(QueueEntry.Status.UP, QueueEntry.Status.RUNNING)).exists()
-    race = live.race
-    closed = race.closes_at is not None and race.closes_at <= timezone.now()
     return {
         "start": live.is_live and not ended and not (running and not live.pause_after_run and driver_alive(live)),
         "pause": running and not live.pause_after_run,
         "skip": not ended and someone_up,
         "end": not ended,
-        "reopen": ended and not closed,
+        "reopen": ended and not live.race.window_closed(),
     }
 
 
@@ -160,8 +157,7 @@ def night_reopen(live: LiveRace) -> LiveRace:
         live = _locked(live)
         if live.state != LiveRace.State.ENDED:
             raise ControlError("This race night has not ended: there is nothing to reopen.")
-        race = live.race
-        if race.closes_at is not None and race.closes_at <= timezone.now():
+        if live.race.window_closed():
             raise ControlError("This race has closed: extend its close time on its manage page, then reopen the night.")
         live.state = LiveRace.State.WAITING
         live.updated_at = timezone.now()

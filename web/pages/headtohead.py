@@ -10,7 +10,6 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
 from ladder import selectors as ladder_selectors
@@ -90,7 +89,7 @@ def race_bracket(request, race_id: int):
     return render(request, "league/bracket.html", {"race": race, "bracket": view, "columns": columns,
                                                    "manages": access.can_manage(race, request.user),
                                                    "finals_size": ladder_settings(race)["finals_size"],
-                                                   "closed": race.closes_at is not None and race.closes_at <= timezone.now()})
+                                                   "closed": race.window_closed()})
 
 
 def _finals_start(request, race: Race):

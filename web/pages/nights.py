@@ -15,7 +15,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from league import access
@@ -172,7 +171,7 @@ def control_desk(request, race_id: int):
     entries = selectors.queue_with_places(live) if live else []
     return render(request, "nights/control.html", {
         "race": race, "live": live,
-        "closed": race.closes_at is not None and race.closes_at <= timezone.now(),
+        "closed": race.window_closed(),
         "entries": entries,
         "up": next((e for e in entries if e.status == QueueEntry.Status.UP), None),
         "run": selectors.current_run(live) if live else None,

@@ -27,7 +27,7 @@ def race_phase(race: Race, now: datetime | None = None) -> str:
     now = now or timezone.now()
     if race.opens_at is not None and now < race.opens_at:
         return "upcoming"
-    if race.closes_at is not None and race.closes_at <= now:
+    if race.window_closed(now):
         return "closed"
     return "open"
 
